@@ -1,0 +1,205 @@
+// The scenario: a tracee program plus the tracer's actions, and the canonical trace a run
+// produces. This is the one vocabulary shared by the model, the checker's counterexamples and
+// the real-kernel agent, so it depends on nothing but the standard library (the agent links it
+// statically into a binary that boots inside an initramfs).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ptmc {
+
+// ---- The tracee's instruction alphabet -------------------------------------------------------
+// Every entry is exactly one real x86_64 instruction (kernel/codegen.cpp gives the encoding), so
+// that every RIP the tracer sees maps back to one index. The registers the alphabet touches are
+// documented in docs/scenario-format.md.
+enum class Op : uint8_t {
+  nop,      // nop
+  set_nr,   // mov rax, imm32 (sign-extended): the syscall number register
+  set_arg,  // mov rsi, imm / lea rsi,[buf]: second syscall argument (signal or buffer)
+  syscall,  // syscall
+  int3,     // int3
+  cmp,      // cmp rax, 1: sets ZF and CF from rax
+  setz,     // setz bl: rbx = ZF
+  pushf,    // pushfq
+  or_tf,    // or qword [rsp], 0x100: set TF in the pushed image
+  and_tf,   // and qword [rsp], ~0x100: clear TF in the pushed image
+  popf,     // popfq
+};
+
+// Syscall numbers the alphabet can load (Linux x86_64, arch/x86/entry/syscalls/syscall_64.tbl).
+namespace nr {
+inline constexpr int64_t write = 1;
+inline constexpr int64_t rt_sigreturn = 15;
+inline constexpr int64_t getpid = 39;
+inline constexpr int64_t kill = 62;
+inline constexpr int64_t exit_group = 231;
+inline constexpr int64_t invalid = 999;  // above NR_syscalls on every kernel we target
+inline constexpr int64_t none = -1;
+} // namespace nr
+
+// Values the second argument register (rsi) can hold.
+enum class Arg : uint8_t { buf, sigusr1, sigusr2 };
+
+struct Insn {
+  Op op = Op::nop;
+  int64_t imm = 0;      // set_nr: the syscall number
+  Arg arg = Arg::buf;   // set_arg: the value
+  bool operator==(const Insn&) const = default;
+};
+
+// ---- Signals --------------------------------------------------------------------------------
+// The numbers are Linux's (include/uapi/asm-generic/signal.h); the model never needs others.
+namespace sig {
+inline constexpr int none = 0;
+inline constexpr int trap = 5;
+inline constexpr int kill = 9;
+inline constexpr int usr1 = 10;
+inline constexpr int usr2 = 12;
+inline constexpr int stop = 19;
+} // namespace sig
+
+// ---- The tracer's requests ------------------------------------------------------------------
+enum class Request : uint8_t { cont, syscall, singlestep, sysemu, sysemu_singlestep, detach, kill };
+
+// A register edit made at a stop, before the resume. Only these four are modelled.
+enum class Reg : uint8_t { orig_rax, rax, rip, tf };
+
+// Where rip points: an index into the program or into the handler block. `outside` is anything
+// else (the agent's own code, or the kernel's vdso).
+struct Loc {
+  enum class Space : uint8_t { program, handler, outside } space = Space::program;
+  uint16_t index = 0;
+  bool operator==(const Loc&) const = default;
+};
+
+struct Edit {
+  Reg reg = Reg::rax;
+  int64_t value = 0;  // rip: use `loc` instead
+  Loc loc;
+  bool operator==(const Edit&) const = default;
+};
+
+// `pass` re-injects the signal of the current stop unless the tracer's own last request
+// explains the stop (a syscall stop it asked for, a step trap it asked for). See
+// docs/scenario-format.md.
+struct Action {
+  Request request = Request::cont;
+  int signal = sig::none;
+  bool pass = false;
+  std::vector<Edit> edits;
+  bool operator==(const Action&) const = default;
+};
+
+struct Options {
+  bool tracesysgood = false;
+  bool operator==(const Options&) const = default;
+};
+
+// ---- The canonical trace --------------------------------------------------------------------
+// One line per observation. Everything here is something a tracer can read back: the waitpid
+// status, PTRACE_GETSIGINFO, PTRACE_GET_SYSCALL_INFO's op, and PTRACE_GETREGS. `kind` is a
+// function of those observables only (see docs/trace-format.md), never of the model's
+// internals, so the model and a real kernel can be compared line by line.
+enum class StopKind : uint8_t {
+  initial,        // the first stop: SIGSTOP raised by the tracee before instruction 0
+  syscall_enter,  // stop signal SIGTRAP|0x80, op entry
+  syscall_exit,   // stop signal SIGTRAP|0x80, op exit
+  step,           // SIGTRAP with si_code TRAP_TRACE or TRAP_BRKPT
+  breakpoint,     // SIGTRAP with si_code SI_KERNEL (int3)
+  trap_notify,    // SIGTRAP with si_code SIGTRAP: ptrace_notify without TRACESYSGOOD
+  signal,         // any other signal-delivery-stop
+  detached,       // not a stop: the tracer detached here
+  exited,         // waitpid: WIFEXITED
+  killed,         // waitpid: WIFSIGNALED
+  hang,           // the agent's wait timed out (real kernels only)
+};
+
+// PTRACE_GET_SYSCALL_INFO op values (include/uapi/linux/ptrace.h).
+enum class SyscallOp : uint8_t { none = 0, entry = 1, exit = 2, seccomp = 3 };
+
+struct TraceLine {
+  StopKind kind = StopKind::initial;
+  Loc at;
+  int signal = 0;        // stop signal (without the 0x80 bit), or the killing signal
+  int si_code = 0;
+  SyscallOp op = SyscallOp::none;
+  int64_t rax = 0;
+  int64_t orig_rax = 0;
+  uint64_t rbx = 0;
+  bool tf = false, zf = false, cf = false;  // as PTRACE_GETREGS shows them
+  int exit_code = 0;
+  int written = 0;       // bytes the tracee wrote to its output pipe, at exit
+  bool operator==(const TraceLine&) const = default;
+};
+
+using Trace = std::vector<TraceLine>;
+
+// si_code values (include/uapi/asm-generic/siginfo.h).
+namespace code {
+inline constexpr int si_user = 0;
+inline constexpr int si_kernel = 0x80;
+inline constexpr int si_tkill = -6;
+inline constexpr int trap_brkpt = 1;
+inline constexpr int trap_trace = 2;
+} // namespace code
+
+// A stand-in for the tracee's pid: getpid's result differs between runs, so both sides print
+// it as `pid`. The model uses this value; the agent maps the real pid onto it.
+inline constexpr int64_t kPidToken = 0x7000;
+
+// ---- The scenario ---------------------------------------------------------------------------
+struct Scenario {
+  int version = 1;
+  std::string profile = "linux-x86_64";
+  Options options;
+  std::vector<Insn> program;
+  std::vector<Insn> handler;        // the user's part of the SIGUSR1 handler; see the format doc
+  std::vector<Action> actions;
+  std::optional<Action> repeat;     // repeat this action until the tracee ends...
+  int repeat_max = 0;               // ...at most this many times
+  std::optional<Trace> expect;
+  std::string source;               // file name, for messages
+};
+
+// A parse error carries its position so the CLI can print file:line:column.
+struct ParseError {
+  std::string file;
+  int line = 0, column = 0;
+  std::string message;
+  std::string what() const;
+};
+
+// Parsing never throws on bad input; it returns the first error.
+struct ParseResult {
+  std::optional<Scenario> scenario;
+  std::optional<ParseError> error;
+};
+ParseResult parse_scenario(std::string_view text, std::string file_name);
+
+// A batch is scenarios back to back, each starting with its `ptmc-scenario` line.
+struct BatchParseResult {
+  std::vector<Scenario> scenarios;
+  std::optional<ParseError> error;
+};
+BatchParseResult parse_batch(std::string_view text, std::string file_name);
+
+std::string format_scenario(const Scenario& s);  // parse_scenario(format_scenario(s)) == s
+std::string format_insn(const Insn& i);
+std::string format_action(const Action& a);
+std::string format_loc(const Loc& l);
+std::string format_trace_line(const TraceLine& t);
+std::string format_signal(int signo);
+std::string format_si_code(int si_code);
+std::string format_request(Request r);
+
+struct TraceParseResult {
+  std::optional<TraceLine> line;
+  std::string error;
+};
+TraceParseResult parse_trace_line(std::string_view text);
+
+} // namespace ptmc

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs every Debian package ptmc needs, then fetches Debian's own kernels for the QEMU
+# targets. Idempotent: a second run installs nothing new and re-downloads nothing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config clang-format
+  libz3-dev libboost-graph-dev libboost-program-options-dev
+  librapidcheck-dev libgtest-dev libgmock-dev nlohmann-json3-dev libfmt-dev
+  graphviz qemu-system-x86 cpio
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all ${#packages[@]} Debian packages present"
+fi
