@@ -28,6 +28,9 @@ enum class Op : uint8_t {
   or_tf,    // or qword [rsp], 0x100: set TF in the pushed image
   and_tf,   // and qword [rsp], ~0x100: clear TF in the pushed image
   popf,     // popfq
+  // Not part of the scenario language: the fixed tails the code generator appends.
+  add_rsp8, // add rsp, 8 (the handler tail: rsp back to the frame rt_sigreturn expects)
+  jmp,      // jmp to the index in `imm` within the same block
 };
 
 // Syscall numbers the alphabet can load (Linux x86_64, arch/x86/entry/syscalls/syscall_64.tbl).
@@ -196,9 +199,18 @@ std::string format_signal(int signo);
 std::string format_si_code(int si_code);
 std::string format_request(Request r);
 
+// The stop kind as a function of what a tracer reads (docs/trace-format.md). The first stop of
+// a run is `initial` whatever it looks like; callers handle that.
+StopKind classify_stop(int signal, int si_code, SyscallOp op);
+
+// The tracer policy behind `sig=pass`: the signal to resume with at `stop`, given the request
+// the tracer made before it. Shared by the model and the agent so both mean the same thing.
+int tracer_pass_signal(const TraceLine& stop, Request last_request);
+
 struct TraceParseResult {
   std::optional<TraceLine> line;
   std::string error;
+  int column = 0;  // on error: 1-based column in `text` of the offending token
 };
 TraceParseResult parse_trace_line(std::string_view text);
 

@@ -1,0 +1,297 @@
+// Canonical text for scenarios and trace lines (docs/scenario-format.md, docs/trace-format.md).
+// Standard library only: the kernel agent links this statically.
+#include "scenario/scenario.hpp"
+
+#include <cstdio>
+
+namespace ptmc {
+
+namespace {
+
+const char* syscall_name(int64_t n) {
+  switch (n) {
+  case nr::write:
+    return "write";
+  case nr::rt_sigreturn:
+    return "rt_sigreturn";
+  case nr::getpid:
+    return "getpid";
+  case nr::kill:
+    return "kill";
+  case nr::exit_group:
+    return "exit_group";
+  case nr::invalid:
+    return "invalid";
+  case nr::none:
+    return "none";
+  default:
+    return nullptr;
+  }
+}
+
+const char* arg_name(Arg a) {
+  switch (a) {
+  case Arg::buf:
+    return "buf";
+  case Arg::sigusr1:
+    return "SIGUSR1";
+  case Arg::sigusr2:
+    return "SIGUSR2";
+  }
+  return "buf";
+}
+
+const char* kind_name(StopKind k) {
+  switch (k) {
+  case StopKind::initial:
+    return "initial";
+  case StopKind::syscall_enter:
+    return "syscall-enter";
+  case StopKind::syscall_exit:
+    return "syscall-exit";
+  case StopKind::step:
+    return "step";
+  case StopKind::breakpoint:
+    return "breakpoint";
+  case StopKind::trap_notify:
+    return "trap-notify";
+  case StopKind::signal:
+    return "signal";
+  case StopKind::detached:
+    return "detached";
+  case StopKind::exited:
+    return "exited";
+  case StopKind::killed:
+    return "killed";
+  case StopKind::hang:
+    return "hang";
+  }
+  return "signal";
+}
+
+std::string op_name(SyscallOp op) {
+  switch (op) {
+  case SyscallOp::none:
+    return "none";
+  case SyscallOp::entry:
+    return "entry";
+  case SyscallOp::exit:
+    return "exit";
+  case SyscallOp::seccomp:
+    return "seccomp";
+  }
+  return std::to_string(static_cast<int>(op));
+}
+
+std::string format_reg_value(int64_t v) {
+  return v == kPidToken ? std::string("pid") : std::to_string(v);
+}
+
+std::string format_flags(const TraceLine& t) {
+  std::string out;
+  const auto add = [&](bool on, const char* name) {
+    if (!on) return;
+    if (!out.empty()) out += '|';
+    out += name;
+  };
+  add(t.tf, "TF");
+  add(t.zf, "ZF");
+  add(t.cf, "CF");
+  return out.empty() ? std::string("-") : out;
+}
+
+std::string format_edit(const Edit& e) {
+  switch (e.reg) {
+  case Reg::orig_rax:
+    return "orig_rax=" + std::to_string(e.value);
+  case Reg::rax:
+    return "rax=" + std::to_string(e.value);
+  case Reg::rip:
+    return "rip=" + format_loc(e.loc);
+  case Reg::tf:
+    return std::string("tf=") + (e.value != 0 ? "1" : "0");
+  }
+  return "";
+}
+
+void append_block(std::string& out, const char* header, const std::vector<Insn>& block) {
+  out += header;
+  out += '\n';
+  for (const Insn& i : block) out += "  " + format_insn(i) + '\n';
+}
+
+} // namespace
+
+std::string format_signal(int signo) {
+  switch (signo) {
+  case 4:
+    return "SIGILL";
+  case sig::trap:
+    return "SIGTRAP";
+  case sig::kill:
+    return "SIGKILL";
+  case sig::usr1:
+    return "SIGUSR1";
+  case 11:
+    return "SIGSEGV";
+  case sig::usr2:
+    return "SIGUSR2";
+  case sig::stop:
+    return "SIGSTOP";
+  default:
+    return std::to_string(signo);
+  }
+}
+
+std::string format_si_code(int si_code) {
+  switch (si_code) {
+  case code::si_user:
+    return "SI_USER";
+  case code::si_kernel:
+    return "SI_KERNEL";
+  case code::si_tkill:
+    return "SI_TKILL";
+  case code::trap_brkpt:
+    return "TRAP_BRKPT";
+  case code::trap_trace:
+    return "TRAP_TRACE";
+  default:
+    break;
+  }
+  // Hex, with the sign in front for negative codes: 0x5, 0x85, -0x1.
+  const bool negative = si_code < 0;
+  const unsigned long long magnitude =
+      negative ? 0ULL - static_cast<unsigned long long>(static_cast<long long>(si_code))
+               : static_cast<unsigned long long>(si_code);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%s0x%llx", negative ? "-" : "", magnitude);
+  return buf;
+}
+
+std::string format_request(Request r) {
+  switch (r) {
+  case Request::cont:
+    return "cont";
+  case Request::syscall:
+    return "syscall";
+  case Request::singlestep:
+    return "singlestep";
+  case Request::sysemu:
+    return "sysemu";
+  case Request::sysemu_singlestep:
+    return "sysemu_singlestep";
+  case Request::detach:
+    return "detach";
+  case Request::kill:
+    return "kill";
+  }
+  return "cont";
+}
+
+std::string format_loc(const Loc& l) {
+  switch (l.space) {
+  case Loc::Space::program:
+    return std::to_string(l.index);
+  case Loc::Space::handler:
+    return "h" + std::to_string(l.index);
+  case Loc::Space::outside:
+    return "outside";
+  }
+  return "outside";
+}
+
+std::string format_insn(const Insn& i) {
+  switch (i.op) {
+  case Op::nop:
+    return "nop";
+  case Op::set_nr: {
+    const char* name = syscall_name(i.imm);
+    return std::string("nr ") + (name ? std::string(name) : std::to_string(i.imm));
+  }
+  case Op::set_arg:
+    return std::string("arg ") + arg_name(i.arg);
+  case Op::syscall:
+    return "syscall";
+  case Op::int3:
+    return "int3";
+  case Op::cmp:
+    return "cmp";
+  case Op::setz:
+    return "setz";
+  case Op::pushf:
+    return "pushf";
+  case Op::or_tf:
+    return "or_tf";
+  case Op::and_tf:
+    return "and_tf";
+  case Op::popf:
+    return "popf";
+  // Not part of the scenario language (the parser rejects them); printed for diagnostics.
+  case Op::add_rsp8:
+    return "add_rsp8";
+  case Op::jmp:
+    return "jmp " + std::to_string(i.imm);
+  }
+  return "nop";
+}
+
+std::string format_action(const Action& a) {
+  std::string out = format_request(a.request);
+  if (a.pass)
+    out += " sig=pass";
+  else if (a.signal != sig::none)
+    out += " sig=" + format_signal(a.signal);
+  for (const Edit& e : a.edits) out += ' ' + format_edit(e);
+  return out;
+}
+
+std::string format_trace_line(const TraceLine& t) {
+  switch (t.kind) {
+  case StopKind::detached:
+    return "detached";
+  case StopKind::hang:
+    return "hang";
+  case StopKind::exited:
+    return "exited code=" + std::to_string(t.exit_code) + " written=" + std::to_string(t.written);
+  case StopKind::killed:
+    return "killed sig=" + format_signal(t.signal) + " written=" + std::to_string(t.written);
+  default:
+    break;
+  }
+  // A syscall stop's WSTOPSIG carries the TRACESYSGOOD bit; the line never shows it.
+  int signo = t.signal;
+  if (signo > 0 && (signo & 0x80) != 0) signo &= ~0x80;
+  std::string out = kind_name(t.kind);
+  out += " at=" + format_loc(t.at);
+  out += " sig=" + format_signal(signo);
+  out += " code=" + format_si_code(t.si_code);
+  out += " op=" + op_name(t.op);
+  out += " rax=" + format_reg_value(t.rax);
+  out += " orig_rax=" + format_reg_value(t.orig_rax);
+  out += " rbx=" + std::to_string(t.rbx);
+  out += " flags=" + format_flags(t);
+  return out;
+}
+
+std::string format_scenario(const Scenario& s) {
+  std::string out = "ptmc-scenario " + std::to_string(s.version) + '\n';
+  out += "profile " + s.profile + '\n';
+  if (s.options.tracesysgood) out += "options tracesysgood\n";
+  out += '\n';
+  append_block(out, "program:", s.program);
+  if (!s.handler.empty()) {
+    out += '\n';
+    append_block(out, "handler:", s.handler);
+  }
+  out += "\nactions:\n";
+  for (const Action& a : s.actions) out += "  " + format_action(a) + '\n';
+  if (s.repeat)
+    out += "  repeat " + format_action(*s.repeat) + " max=" + std::to_string(s.repeat_max) + '\n';
+  if (s.expect) {
+    out += "\nexpect:\n";
+    for (const TraceLine& t : *s.expect) out += "  " + format_trace_line(t) + '\n';
+  }
+  return out;
+}
+
+} // namespace ptmc

@@ -1,0 +1,240 @@
+// Properties: random scenarios and trace lines round-trip through format/parse, and no input
+// crashes the parsers.
+#include "scenario/scenario.hpp"
+#include "scenario_test_util.hpp"
+
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ptmc {
+namespace {
+
+// ---- Generators (called inside a property) -----------------------------------------------------
+
+int64_t any_i64() {
+  return *rc::gen::oneOf(
+      rc::gen::elementOf(std::vector<int64_t>{0, 1, -1, 7, -38, kPidToken, INT64_MIN, INT64_MAX}),
+      rc::gen::arbitrary<int64_t>());
+}
+
+Loc any_loc() {
+  const auto space =
+      *rc::gen::element(Loc::Space::program, Loc::Space::handler, Loc::Space::outside);
+  if (space == Loc::Space::outside) return Loc{space, 0};
+  return Loc{space,
+             *rc::gen::oneOf(rc::gen::inRange<uint16_t>(0, 20), rc::gen::arbitrary<uint16_t>())};
+}
+
+Insn any_insn() {
+  const Op op = *rc::gen::element(Op::nop, Op::set_nr, Op::set_arg, Op::syscall, Op::int3, Op::cmp,
+                                  Op::setz, Op::pushf, Op::or_tf, Op::and_tf, Op::popf);
+  Insn i{op, 0, Arg::buf};
+  if (op == Op::set_nr)
+    i.imm = *rc::gen::oneOf(rc::gen::elementOf(std::vector<int64_t>{
+                                nr::write, nr::rt_sigreturn, nr::getpid, nr::kill, nr::exit_group,
+                                nr::invalid, nr::none, int64_t{INT32_MIN}, int64_t{INT32_MAX}}),
+                            rc::gen::cast<int64_t>(rc::gen::arbitrary<int32_t>()));
+  if (op == Op::set_arg) i.arg = *rc::gen::element(Arg::buf, Arg::sigusr1, Arg::sigusr2);
+  return i;
+}
+
+Action any_action() {
+  Action a;
+  a.request =
+      *rc::gen::element(Request::cont, Request::syscall, Request::singlestep, Request::sysemu,
+                        Request::sysemu_singlestep, Request::detach, Request::kill);
+  switch (*rc::gen::inRange(0, 3)) {
+  case 0:
+    break;
+  case 1:
+    a.pass = true;
+    break;
+  default:
+    a.signal = *rc::gen::inRange(1, 65);
+    break;
+  }
+  // Each register at most once, in any order.
+  std::vector<Reg> regs = {Reg::orig_rax, Reg::rax, Reg::rip, Reg::tf};
+  const auto order = *rc::gen::unique<std::vector<int>>(rc::gen::inRange(0, 4));
+  for (int k : order) {
+    const Reg r = regs[static_cast<size_t>(k)];
+    Edit e{r, 0, Loc{}};
+    if (r == Reg::rip)
+      e.loc = any_loc();
+    else if (r == Reg::tf)
+      e.value = *rc::gen::inRange(0, 2);
+    else
+      e.value = any_i64();
+    a.edits.push_back(e);
+  }
+  return a;
+}
+
+int any_signal() {
+  return *rc::gen::oneOf(rc::gen::element(0, 4, 5, 9, 10, 11, 12, 19), rc::gen::inRange(0, 65));
+}
+
+// A line as format_trace_line and parse_trace_line agree on it: the fields its kind does not
+// print are left at their defaults.
+TraceLine any_trace_line() {
+  TraceLine t;
+  t.kind = *rc::gen::element(StopKind::initial, StopKind::syscall_enter, StopKind::syscall_exit,
+                             StopKind::step, StopKind::breakpoint, StopKind::trap_notify,
+                             StopKind::signal, StopKind::detached, StopKind::exited,
+                             StopKind::killed, StopKind::hang);
+  switch (t.kind) {
+  case StopKind::detached:
+  case StopKind::hang:
+    break;
+  case StopKind::exited:
+    t.exit_code = *rc::gen::oneOf(rc::gen::inRange(0, 256), rc::gen::arbitrary<int>());
+    t.written = *rc::gen::arbitrary<int>();
+    break;
+  case StopKind::killed:
+    t.signal = any_signal();
+    t.written = *rc::gen::inRange(0, 100);
+    break;
+  default:
+    t.at = any_loc();
+    t.signal = any_signal();
+    t.si_code = *rc::gen::oneOf(rc::gen::element(0, 0x80, -6, 1, 2, 5, 0x85, -1),
+                                rc::gen::arbitrary<int>());
+    t.op =
+        *rc::gen::element(SyscallOp::none, SyscallOp::entry, SyscallOp::exit, SyscallOp::seccomp);
+    t.rax = any_i64();
+    t.orig_rax = any_i64();
+    t.rbx = *rc::gen::oneOf(rc::gen::elementOf(std::vector<uint64_t>{0, 1, UINT64_MAX}),
+                            rc::gen::arbitrary<uint64_t>());
+    t.tf = *rc::gen::arbitrary<bool>();
+    t.zf = *rc::gen::arbitrary<bool>();
+    t.cf = *rc::gen::arbitrary<bool>();
+    break;
+  }
+  return t;
+}
+
+template <typename T, typename F> std::vector<T> some(int max, F f) {
+  std::vector<T> v(static_cast<size_t>(*rc::gen::inRange(0, max + 1)));
+  for (T& x : v) x = f();
+  return v;
+}
+
+Scenario any_scenario() {
+  Scenario s;
+  s.profile = *rc::gen::element<std::string>("linux-x86_64", "linux-6.1", "mutant_1.x");
+  s.options.tracesysgood = *rc::gen::arbitrary<bool>();
+  s.program = some<Insn>(12, any_insn);
+  s.handler = some<Insn>(4, any_insn);
+  s.actions = some<Action>(8, any_action);
+  if (*rc::gen::arbitrary<bool>()) {
+    s.repeat = any_action();
+    s.repeat_max = *rc::gen::oneOf(rc::gen::element(1, 100000), rc::gen::inRange(1, 100001));
+  }
+  if (*rc::gen::arbitrary<bool>()) s.expect = some<TraceLine>(6, any_trace_line);
+  return s;
+}
+
+// ---- Properties ------------------------------------------------------------------------------
+
+RC_GTEST_PROP(ScenarioProperties, FormatThenParseRoundTrips, ()) {
+  const Scenario s = any_scenario();
+  const std::string text = format_scenario(s);
+  const ParseResult r = parse_scenario(text, "random.scn");
+  RC_ASSERT(!r.error);
+  RC_ASSERT(r.scenario.has_value());
+  RC_ASSERT(test::same_scenario(*r.scenario, s));
+  RC_ASSERT(r.scenario->source == "random.scn");
+  RC_ASSERT(format_scenario(*r.scenario) == text);
+}
+
+RC_GTEST_PROP(ScenarioProperties, BatchOfFormattedScenariosRoundTrips, ()) {
+  const auto batch = some<Scenario>(4, any_scenario);
+  std::string text;
+  for (const Scenario& s : batch) text += format_scenario(s) + "\n";
+  const BatchParseResult r = parse_batch(text, "batch.scn");
+  RC_ASSERT(!r.error);
+  RC_ASSERT(r.scenarios.size() == batch.size());
+  for (size_t i = 0; i < batch.size(); ++i)
+    RC_ASSERT(test::same_scenario(r.scenarios[i], batch[i]));
+}
+
+RC_GTEST_PROP(ScenarioProperties, TraceLinesRoundTrip, ()) {
+  const auto lines = some<TraceLine>(20, any_trace_line);
+  for (const TraceLine& t : lines) {
+    const std::string text = format_trace_line(t);
+    const TraceParseResult r = parse_trace_line(text);
+    RC_ASSERT(r.line.has_value());
+    RC_ASSERT(*r.line == t);
+    RC_ASSERT(r.error.empty());
+  }
+}
+
+// An error's position lies inside the text; an accepted text is stable under format/parse.
+void check_outcome(const std::string& text, const ParseResult& r) {
+  RC_ASSERT(r.scenario.has_value() != r.error.has_value());
+  if (r.error) {
+    int lines = 1;
+    for (char c : text) lines += c == '\n';
+    RC_ASSERT(r.error->line >= 1);
+    RC_ASSERT(r.error->line <= lines);
+    RC_ASSERT(r.error->column >= 1);
+    RC_ASSERT(!r.error->message.empty());
+    return;
+  }
+  const ParseResult again = parse_scenario(format_scenario(*r.scenario), "again");
+  RC_ASSERT(again.scenario.has_value());
+  RC_ASSERT(test::same_scenario(*again.scenario, *r.scenario));
+}
+
+RC_GTEST_PROP(ScenarioProperties, RandomBytesNeverCrash, (const std::string& text)) {
+  check_outcome(text, parse_scenario(text, "bytes"));
+  const BatchParseResult b = parse_batch(text, "bytes");
+  (void)b;
+  const TraceParseResult t = parse_trace_line(text);
+  RC_ASSERT(t.line.has_value() == t.error.empty());
+}
+
+// Random bytes rarely get past the header; token soup from the language's own vocabulary, and
+// byte edits of valid scenarios, reach every parser path.
+RC_GTEST_PROP(ScenarioProperties, TokenSoupNeverCrashes, ()) {
+  const auto words = *rc::gen::container<std::vector<std::string>>(rc::gen::element<std::string>(
+      "ptmc-scenario", "1", "2", "profile", "p", "options", "tracesysgood",
+      "program:", "handler:", "actions:", "expect:", "\n", "\n", "\n", "#", "nop", "nr", "getpid",
+      "-1", "0x", "arg", "SIGUSR1", "buf", "syscall", "cont", "repeat", "max=", "max=5",
+      "sig=", "sig=pass", "sig=SIGTRAP", "rax=", "rax=7", "rip=h", "rip=h1", "rip=outside", "tf=1",
+      "=", "initial", "at=0", "sig=5", "code=0x85", "op=entry", "rax=pid", "orig_rax=-1", "rbx=0",
+      "flags=TF|ZF", "exited", "code=0", "written=1", "hang", "\r", "\t", "\xff", ":"));
+  std::string text;
+  for (const std::string& w : words) text += w + (w == "\n" ? "" : " ");
+  check_outcome(text, parse_scenario(text, "soup"));
+  (void)parse_batch(text, "soup");
+}
+
+RC_GTEST_PROP(ScenarioProperties, MutatedScenariosNeverCrash, ()) {
+  std::string text = format_scenario(any_scenario());
+  const int edits = *rc::gen::inRange(1, 6);
+  for (int i = 0; i < edits && !text.empty(); ++i) {
+    const size_t at = *rc::gen::inRange<size_t>(0, text.size());
+    switch (*rc::gen::inRange(0, 3)) {
+    case 0:
+      text.erase(at, *rc::gen::inRange<size_t>(1, 8));
+      break;
+    case 1:
+      text.insert(at, 1, *rc::gen::arbitrary<char>());
+      break;
+    default:
+      text[at] = *rc::gen::arbitrary<char>();
+      break;
+    }
+  }
+  check_outcome(text, parse_scenario(text, "mutant"));
+  (void)parse_batch(text + text, "mutant");
+}
+
+} // namespace
+} // namespace ptmc
