@@ -1,0 +1,65 @@
+// Deciding every property of a profile, kept apart from how verdicts are printed (cli/).
+#pragma once
+
+#include "engine/explorer.hpp"
+#include "model/profile.hpp"
+#include "props/properties.hpp"
+#include "scenario/scenario.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ptmc {
+
+enum class Verdict { holds, violated, expected_violation, unknown };
+std::string_view verdict_name(Verdict v);
+
+struct PropertyResult {
+  PropertyId property;
+  Verdict verdict = Verdict::unknown;
+  uint64_t states = 0; // of the exploration that decided it
+  uint32_t depth = 0;  // that exploration's depth, or the counterexample's length
+  double seconds = 0;
+  uint64_t peak_bytes = 0;
+  std::optional<Scenario> counterexample;
+  size_t counterexample_length = 0; // transitions
+  std::string note;                 // the expected-violation explanation, or why unknown
+};
+
+struct CheckOptions {
+  std::optional<int> bound; // overrides the profile's program bound
+  uint64_t max_states = 0;
+  uint64_t max_bytes = 0;
+  std::vector<PropertyId> only; // empty: all
+  std::function<void(const std::string& phase, uint64_t states, uint64_t transitions,
+                     uint32_t depth, double seconds)>
+      progress;
+};
+
+struct CheckReport {
+  std::string profile;
+  int bound = 0;
+  std::vector<PropertyResult> results;
+  ExploreStats main;     // the monitored exploration
+  RuleSet rules_covered; // rules some explored transition consulted
+  bool complete = true;  // every exploration covered its whole space
+  uint64_t rss_peak_bytes = 0;
+};
+
+CheckReport check_profile(const Profile& profile, const CheckOptions& options);
+
+// `explore`: the monitored exploration alone, optionally writing its state graph as DOT.
+struct ExploreReport {
+  ExploreStats stats;
+  uint64_t rss_peak_bytes = 0;
+  std::optional<std::string> dot_error;
+};
+ExploreReport explore_profile(const Profile& profile, const CheckOptions& options,
+                              const std::optional<std::string>& dot_path);
+
+// The peak resident set size of this process so far (VmHWM), in bytes.
+uint64_t rss_peak_bytes();
+
+} // namespace ptmc

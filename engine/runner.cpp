@@ -1,0 +1,131 @@
+#include "engine/runner.hpp"
+
+#include "engine/models.hpp"
+#include "model/x86_model.hpp"
+
+namespace ptmc {
+
+namespace {
+
+constexpr size_t kMaxTransitions = 100000; // a run that has not ended by then is cut
+
+bool is_transparent_tracer(const Scenario& s) {
+  auto ok = [](const Action& a) {
+    return a.pass && a.edits.empty() &&
+           (a.request == Request::cont || a.request == Request::syscall ||
+            a.request == Request::singlestep);
+  };
+  for (const Action& a : s.actions)
+    if (!ok(a)) return false;
+  return !s.repeat || ok(*s.repeat);
+}
+
+bool touches_tf(const Scenario& s) {
+  for (const Insn& in : s.program)
+    if (in.op == Op::pushf || in.op == Op::popf || in.op == Op::or_tf || in.op == Op::and_tf)
+      return true;
+  return false;
+}
+
+void record(std::vector<RunViolation>& out, Violations v, size_t line) {
+  for (size_t k = 0; k < kPropertyCount; ++k)
+    if (v & (Violations{1} << k)) out.push_back(RunViolation{static_cast<PropertyId>(k), line});
+}
+
+} // namespace
+
+// Lines are compared as printed (docs/trace-format.md): fields a line does not print, such as
+// the exit code of a stop line, do not count.
+std::optional<size_t> first_difference(const Trace& expected, const Trace& actual) {
+  const size_t n = std::min(expected.size(), actual.size());
+  for (size_t i = 0; i < n; ++i)
+    if (format_trace_line(expected[i]) != format_trace_line(actual[i])) return i;
+  if (expected.size() != actual.size()) return n;
+  return std::nullopt;
+}
+
+ModelRun run_on_model(const Scenario& scenario, const Profile& profile) {
+  ModelRun run;
+  if (auto why = unsupported_by_model(scenario)) {
+    run.error = *why;
+    return run;
+  }
+  X86Model model(profile, scenario.program, scenario.handler);
+  model.track_last_request(true); // for sig=pass
+  const MonitoredModel monitored(model, false);
+  RuleCtx observe_rules(profile.mutation);
+
+  CheckState cs;
+  cs.s = model.initial_states(scenario.options.tracesysgood).front();
+  run.trace.push_back(model.observe(cs.s, observe_rules));
+
+  const bool check_transparency = is_transparent_tracer(scenario);
+  const PropertyId transparency_kind =
+      touches_tf(scenario) ? PropertyId::tf_transparency : PropertyId::transparency;
+  State untraced = cs.s;
+  untraced.traced = 0;
+  untraced.phase = Phase::user;
+  bool diverged = false;
+
+  size_t next_action = 0;
+  int repeats = 0;
+  for (size_t steps = 0;; ++steps) {
+    if (steps > kMaxTransitions) {
+      run.error = "the run did not end within " + std::to_string(kMaxTransitions) + " transitions";
+      break;
+    }
+    if (cs.s.dead()) break;
+    CheckState next;
+    Violations v = 0;
+    if (cs.s.phase == Phase::stopped) {
+      const Action* a = nullptr;
+      Action kill{Request::kill, 0, false, {}};
+      if (next_action < scenario.actions.size()) {
+        a = &scenario.actions[next_action++];
+      } else if (scenario.repeat && repeats < scenario.repeat_max) {
+        a = &*scenario.repeat;
+        ++repeats;
+      } else if (scenario.repeat) {
+        break; // cut at the cap: the trace ends with the last stop seen
+      } else {
+        a = &kill;
+      }
+      Peek peeks[2];
+      model.peeks_for(cs.s, a->request, peeks);
+      v = monitored.step_tracer(cs, *a, peeks[0], next, &run.rules_fired);
+      cs = next;
+      if (a->request == Request::detach) {
+        TraceLine d;
+        d.kind = StopKind::detached;
+        run.trace.push_back(d);
+      }
+    } else {
+      uint16_t choices[X86Model::kMaxChoices];
+      if (model.program_choices(cs.s, choices) == 0) {
+        run.error = "rip left the program (" + format_loc(cs.s.pc()) + "); the model cannot follow";
+        break;
+      }
+      const Insn in = monitored.insn_for_choice(cs, choices[0]);
+      v = monitored.step_tracee(cs, choices[0], next, &run.rules_fired);
+      cs = next;
+      if (check_transparency && !diverged && untraced.phase == Phase::user) {
+        RuleCtx r(profile.mutation);
+        Events ev;
+        untraced = model.execute(untraced, in, r, ev);
+      }
+    }
+    if (cs.s.phase == Phase::stopped || cs.s.dead()) {
+      run.trace.push_back(model.observe(cs.s, observe_rules));
+    }
+    if (check_transparency && !diverged && (cs.s.phase == Phase::user || cs.s.dead()) &&
+        !TransparencyModel::agree(cs.s, untraced)) {
+      diverged = true;
+      v |= bit(transparency_kind);
+    }
+    record(run.violations, v, run.trace.size() - 1);
+  }
+  run.rules_fired |= observe_rules.fired();
+  return run;
+}
+
+} // namespace ptmc

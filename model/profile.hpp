@@ -1,0 +1,61 @@
+// A profile is one semantics: Linux x86_64 itself, or a small named delta on it (a seeded bug,
+// a design variant, a mutant). Deltas are fields here, so a new profile is a few lines in
+// profiles.cpp rather than a copy of the transition function.
+#pragma once
+
+#include "model/regs.hpp"
+#include "model/rules.hpp"
+#include "scenario/scenario.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ptmc {
+
+// What the explorer enumerates. Small on purpose: each value stands for a class of behaviour.
+struct Domain {
+  int program_bound = 6;           // instructions chosen before the exit_group tail
+  std::vector<Insn> alphabet;      // program choices, made lazily at first execution
+  std::vector<Insn> handler;       // the SIGUSR1 handler body used while exploring
+  std::vector<int> inject_signals; // signals the tracer may inject, besides none
+  std::vector<int64_t> orig_rax_edits;
+  std::vector<int64_t> rax_edits;
+  bool rip_skip_edit = true;      // rip = the next instruction (skips one)
+  std::vector<int> tf_edits;      // values the tracer may write to TF
+  bool both_tracesysgood = false; // also explore without PTRACE_O_TRACESYSGOOD
+};
+
+// A property the profile is known to violate, with the reason. `check` still reports it, as an
+// expected violation, and the report lists it as a kernel quirk.
+struct ExpectedViolation {
+  std::string property;
+  std::string explanation;
+};
+
+struct Profile {
+  std::string name;
+  std::string summary;
+  std::string parent; // the profile this one is a delta on, or empty
+  std::string arch = "x86_64";
+
+  // The deltas.
+  uint64_t fmask = x86::kLinuxFmask;       // bug-no-fmask: without TF
+  bool step_arm_assigns = false;           // bug-rflags-assign: rflags = TF, not |=
+  bool signal_stop_writes_to_live = false; // bug-signal-frame: writes at a signal stop lost
+  std::optional<RuleId> mutation;          // a mutant: one rule changed (see rules.hpp)
+
+  Domain domain;
+  std::vector<ExpectedViolation> expected;
+
+  const ExpectedViolation* expected_violation(const std::string& property) const;
+};
+
+// All named profiles, in the order `ptmc profiles` lists them.
+const std::vector<Profile>& profiles();
+const Profile* find_profile(const std::string& name);
+
+// The profile a mutant of `base` runs on.
+Profile mutant_profile(const Profile& base, RuleId rule);
+
+} // namespace ptmc

@@ -1,0 +1,121 @@
+#include "model/profile.hpp"
+
+namespace ptmc {
+
+namespace {
+
+Domain linux_domain() {
+  Domain d;
+  d.program_bound = 6;
+  d.alphabet = {
+      Insn{Op::nop, 0, Arg::buf},
+      Insn{Op::set_nr, nr::getpid, Arg::buf},
+      Insn{Op::set_nr, nr::write, Arg::buf},
+      Insn{Op::set_nr, nr::kill, Arg::buf},
+      Insn{Op::set_nr, nr::exit_group, Arg::buf},
+      Insn{Op::set_nr, nr::none, Arg::buf},
+      Insn{Op::set_nr, nr::invalid, Arg::buf},
+      Insn{Op::set_arg, 0, Arg::sigusr1},
+      Insn{Op::set_arg, 0, Arg::sigusr2},
+      Insn{Op::syscall, 0, Arg::buf},
+      Insn{Op::int3, 0, Arg::buf},
+      Insn{Op::cmp, 0, Arg::buf},
+      Insn{Op::setz, 0, Arg::buf},
+      Insn{Op::pushf, 0, Arg::buf},
+      Insn{Op::or_tf, 0, Arg::buf},
+      Insn{Op::and_tf, 0, Arg::buf},
+      Insn{Op::popf, 0, Arg::buf},
+  };
+  d.handler = {}; // the fixed tail only: add rsp, 8; nr rt_sigreturn; syscall; jmp
+  // One value per role keeps bound 6 under a minute (docs/state-space.md measures the others):
+  // SIGUSR1 reaches the handler, SIGUSR2 kills; orig_rax = -1 emulates; rax = 7 is a result no
+  // syscall here returns. TF edits multiply the space by four; `check --tf-edits` adds them.
+  d.inject_signals = {sig::usr1, sig::usr2};
+  d.orig_rax_edits = {nr::none};
+  d.rax_edits = {7};
+  d.tf_edits = {};
+  return d;
+}
+
+Profile linux_x86_64() {
+  Profile p;
+  p.name = "linux-x86_64";
+  p.summary = "Linux x86_64 with generic entry (5.11 and later), as read from the kernel source";
+  p.domain = linux_domain();
+  p.expected = {
+      {"tf-transparency",
+       "pushf while the debugger single-steps pushes the debugger's TF (the CPU pushes the live "
+       "RFLAGS); a later popf makes that TF the tracee's own, and the tracee traps itself. "
+       "arch/x86/kernel/step.c is_setting_trap_flag special-cases popf and iret, not pushf."},
+      {"sysemu-step-granularity",
+       "After a SYSEMU_SINGLESTEP syscall-enter-stop, resuming with SYSEMU_SINGLESTEP again "
+       "reports nothing at syscall exit (kernel/entry/common.c report_single_step returns false "
+       "under SYSCALL_EMU), so the next stop comes after the following instruction too."},
+  };
+  return p;
+}
+
+Profile delta(const Profile& base, std::string name, std::string summary) {
+  Profile p = base;
+  p.parent = base.name;
+  p.name = std::move(name);
+  p.summary = std::move(summary);
+  return p;
+}
+
+std::vector<Profile> make_profiles() {
+  std::vector<Profile> all;
+  const Profile linux = linux_x86_64();
+  all.push_back(linux);
+
+  // Redox seed issue #1: register writes during signal handling went to the live frame, which
+  // the kernel then threw away by restoring the to-be-restored one (redox kernel ptrace.rs
+  // regs_for, fixed in 6a3825d4).
+  Profile frame = delta(linux, "bug-signal-frame",
+                        "seed bug 1: a register write at a signal-delivery-stop is lost");
+  frame.signal_stop_writes_to_live = true;
+  all.push_back(frame);
+
+  // Redox seed issue #2: IA32_FMASK was 0x200 (IF only), so TF stayed set in the kernel.
+  Profile fmask =
+      delta(linux, "bug-no-fmask", "seed bug 2: SYSCALL does not clear TF (FMASK without TF)");
+  fmask.fmask = x86::IF;
+  all.push_back(fmask);
+
+  // Redox seed issue #3: `regs.iret.rflags = 1 << 8` instead of `|=`.
+  Profile assign =
+      delta(linux, "bug-rflags-assign", "seed bug 3: single-step does rflags = TF, not |= TF");
+  assign.step_arm_assigns = true;
+  all.push_back(assign);
+  return all;
+}
+
+} // namespace
+
+const ExpectedViolation* Profile::expected_violation(const std::string& property) const {
+  for (const auto& e : expected)
+    if (e.property == property) return &e;
+  return nullptr;
+}
+
+const std::vector<Profile>& profiles() {
+  static const std::vector<Profile> all = make_profiles();
+  return all;
+}
+
+const Profile* find_profile(const std::string& name) {
+  for (const auto& p : profiles())
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+Profile mutant_profile(const Profile& base, RuleId rule) {
+  Profile p =
+      delta(base, base.name + "~" + std::string(rule_info(rule).name),
+            "mutant of " + base.name + ": " + std::string(rule_kind_name(rule_info(rule).kind)) +
+                " " + std::string(rule_info(rule).name) + " changed");
+  p.mutation = rule;
+  return p;
+}
+
+} // namespace ptmc

@@ -1,0 +1,100 @@
+// The state vector of the x86_64 model: a fixed-size, trivially copyable record. Every byte,
+// padding included, is zeroed at construction, so the fingerprint can hash the raw bytes.
+// docs/state-vector.md explains each field and why the program is not part of it.
+#pragma once
+
+#include "scenario/scenario.hpp"
+
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+namespace ptmc {
+
+// The registers a user frame holds: the live one, and the copy a signal frame saves.
+struct Frame {
+  int64_t rax;
+  uint16_t rflags;    // only the bits in x86::kTracked
+  uint16_t stack_top; // the pushed rflags image, valid when stack_depth == 1
+  uint8_t pc_space;   // Loc::Space
+  uint8_t pc;
+  uint8_t rbx;
+  uint8_t rsi;         // an Arg, or kArgFramePtr in a handler
+  uint8_t stack_depth; // 0 or 1: the alphabet pushes at most one value at a time
+  uint8_t peek;        // Peek: what single-step arming committed the instruction at rip to be
+  uint8_t pad_[6];
+};
+static_assert(sizeof(Frame) == 24);
+
+inline constexpr uint8_t kArgFramePtr = 3; // rsi at handler entry: &siginfo, a valid pointer
+
+enum class Phase : uint8_t { user, stopped, exited, killed };
+
+// Why a stopped tracee stopped: this decides how a resume continues in the kernel.
+enum class StopWhy : uint8_t {
+  initial,         // the SIGSTOP the agent's child raises before instruction 0
+  syscall_enter,   // ptrace_report_syscall_entry
+  syscall_exit,    // ptrace_report_syscall_exit without a step
+  signal_delivery, // ptrace_signal, inside get_signal
+  handler_notify,  // signal_delivered's ptrace_notify, stepping into a handler
+};
+
+// Thread and syscall work flags (TIF_* and SYSCALL_WORK_*).
+namespace work {
+inline constexpr uint8_t trace = 1 << 0;      // SYSCALL_WORK_SYSCALL_TRACE
+inline constexpr uint8_t emu = 1 << 1;        // SYSCALL_WORK_SYSCALL_EMU
+inline constexpr uint8_t singlestep = 1 << 2; // TIF_SINGLESTEP
+inline constexpr uint8_t exit_trap = 1 << 3;  // SYSCALL_WORK_SYSCALL_EXIT_TRAP
+inline constexpr uint8_t forced_tf = 1 << 4;  // TIF_FORCED_TF
+} // namespace work
+
+// Pending-signal bits.
+namespace pend {
+inline constexpr uint8_t trap = 1 << 0;
+inline constexpr uint8_t usr1 = 1 << 1;
+inline constexpr uint8_t usr2 = 1 << 2;
+} // namespace pend
+
+struct State {
+  Frame regs;  // the live user frame (pt_regs)
+  Frame saved; // the signal frame rt_sigreturn will restore, valid when in_handler
+  int64_t orig_rax;
+
+  Phase phase;
+  StopWhy why;
+  uint8_t stop_sig;  // the signal at a signal-delivery-stop
+  int16_t stop_code; // its si_code
+  uint8_t stop_op;   // SyscallOp as PTRACE_GET_SYSCALL_INFO would answer
+
+  uint8_t work;       // work:: bits
+  uint8_t entry_work; // work as syscall entry captured it, for the resume from the entry stop
+  uint8_t pending;    // pend:: bits
+  int16_t trap_code;  // si_code of the pending SIGTRAP
+  uint8_t in_handler; // a SIGUSR1 frame is live; SIGUSR1 is blocked
+  uint8_t traced;     // 0 after detach
+  uint8_t tracesysgood;
+  uint8_t last_request;      // Request, for the `pass` policy
+  uint8_t written;           // bytes that reached the output pipe
+  uint8_t exit_value;        // exit code, or the killing signal
+  uint8_t pending_si_kernel; // pend:: bits of SIGUSR1/2 queued by send_sig (SI_KERNEL)
+  uint8_t pad_[5];
+
+  State() { std::memset(static_cast<void*>(this), 0, sizeof(*this)); }
+  State(const State& o) { std::memcpy(static_cast<void*>(this), &o, sizeof(*this)); }
+  State& operator=(const State& o) {
+    std::memcpy(static_cast<void*>(this), &o, sizeof(*this));
+    return *this;
+  }
+  bool operator==(const State& o) const { return std::memcmp(this, &o, sizeof(*this)) == 0; }
+
+  Loc pc() const { return Loc{static_cast<Loc::Space>(regs.pc_space), regs.pc}; }
+  bool dead() const { return phase == Phase::exited || phase == Phase::killed; }
+};
+static_assert(sizeof(State) == 80);
+
+uint64_t fingerprint(const void* data, size_t size);
+inline uint64_t fingerprint(const State& s) {
+  return fingerprint(&s, sizeof(s));
+}
+
+} // namespace ptmc
