@@ -23,3 +23,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
   echo "setup: all ${#packages[@]} Debian packages present"
 fi
+
+# Debian's own kernels for the qemu targets (skipped when already in the cache).
+bash "$(dirname "$0")/fetch-kernels.sh"

@@ -1,0 +1,748 @@
+// ptmc-agent: runs scenarios on the kernel it runs on and prints their canonical traces.
+//
+//   ptmc-agent [--timeout SECONDS] [--pin] BATCH|-
+//
+// --timeout: each wait for a tracee (default 2 s). --pin: pin the agent and its tracees to the
+// CPU it started on (faster on an idle machine, slower on a busy one).
+// Output: the protocol of kernel/agent_protocol.hpp. Each scenario runs in a forked child that
+// makes itself a tracee (PTRACE_TRACEME) and stops with SIGSTOP; the agent then points rip at
+// the scenario's code (kernel/codegen.hpp), which the child inherited mapped, and drives it with
+// the scenario's actions. Everything the trace shows is read back through waitpid,
+// PTRACE_GETSIGINFO, PTRACE_GET_SYSCALL_INFO and PTRACE_GETREGS (docs/trace-format.md).
+//
+// A static binary with no threads: it is /init's only child inside the QEMU targets.
+#include "kernel/agent.hpp"
+
+#include "kernel/codegen.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <csignal>
+#include <cstddef>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace ptmc::kernel::agent {
+
+namespace {
+
+// ---- ptrace, by number (include/uapi/linux/ptrace.h, arch/x86/include/uapi/asm/ptrace-abi.h) --
+constexpr long kTraceMe = 0;
+constexpr long kCont = 7;
+constexpr long kKill = 8;
+constexpr long kSingleStep = 9;
+constexpr long kGetRegs = 12;
+constexpr long kSetRegs = 13;
+constexpr long kDetach = 17;
+constexpr long kSyscall = 24;
+constexpr long kSysemu = 31;
+constexpr long kSysemuSingleStep = 32;
+constexpr long kSetOptions = 0x4200;
+constexpr long kGetSigInfo = 0x4202;
+constexpr long kGetSyscallInfo = 0x420e;
+constexpr long kOptTraceSysGood = 1;
+constexpr long kOptExitKill = 1L << 20;
+
+// The head of struct ptrace_syscall_info: only `op` is read; the kernel copies at most the size
+// given, so the tail is just room.
+struct SyscallInfo {
+  uint8_t op;
+  uint8_t pad[3];
+  uint32_t arch;
+  uint64_t instruction_pointer;
+  uint64_t stack_pointer;
+  uint64_t rest[8];
+};
+
+// struct sigaction as the rt_sigaction syscall takes it (arch/x86/include/asm/signal.h).
+struct KernelSigaction {
+  uint64_t handler;
+  uint64_t flags;
+  uint64_t restorer;
+  uint64_t mask;
+};
+constexpr uint64_t kSaSiginfo = 0x4;
+constexpr uint64_t kSaRestorer = 0x04000000;
+
+constexpr uint64_t kFlagCF = 0x1, kFlagZF = 0x40, kFlagTF = 0x100;
+// ZF | PF | IF | the always-one bit 1; TF and CF clear.
+constexpr uint64_t kInitialFlags = 0x246;
+
+long pt(long request, pid_t pid, uintptr_t addr, uintptr_t data) {
+  return syscall(SYS_ptrace, request, pid, addr, data);
+}
+
+const char* request_name(long r) {
+  switch (r) {
+  case kTraceMe:
+    return "PTRACE_TRACEME";
+  case kCont:
+    return "PTRACE_CONT";
+  case kKill:
+    return "PTRACE_KILL";
+  case kSingleStep:
+    return "PTRACE_SINGLESTEP";
+  case kGetRegs:
+    return "PTRACE_GETREGS";
+  case kSetRegs:
+    return "PTRACE_SETREGS";
+  case kDetach:
+    return "PTRACE_DETACH";
+  case kSyscall:
+    return "PTRACE_SYSCALL";
+  case kSysemu:
+    return "PTRACE_SYSEMU";
+  case kSysemuSingleStep:
+    return "PTRACE_SYSEMU_SINGLESTEP";
+  case kSetOptions:
+    return "PTRACE_SETOPTIONS";
+  case kGetSigInfo:
+    return "PTRACE_GETSIGINFO";
+  case kGetSyscallInfo:
+    return "PTRACE_GET_SYSCALL_INFO";
+  default:
+    return "ptrace";
+  }
+}
+
+double now_s() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+std::string errno_text(const char* what, int err) {
+  return std::string(what) + ": " + strerror(err);
+}
+
+std::string format_seconds(double s) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%g", s);
+  return buf;
+}
+
+// ---- The process-wide state ----------------------------------------------------------------
+int g_devnull = -1;
+bool g_mapped = false;
+size_t g_code_dirty = 0; // how much of the code region the last scenario's image covered
+
+// Writes the code image into the (normally read+exec) code region.
+bool install_code(const Code& code, std::string* error) {
+  void* base = reinterpret_cast<void*>(kCodeAddr);
+  if (mprotect(base, kCodeSize, PROT_READ | PROT_WRITE) != 0) {
+    *error = errno_text("mprotect", errno);
+    return false;
+  }
+  // Only the part either image covers: the rest is int3 in both. Writing fewer pages also means
+  // fewer copy-on-write faults, since the last child shared them.
+  const size_t n = std::max(code.used, g_code_dirty);
+  memcpy(base, code.bytes.data(), n);
+  g_code_dirty = code.used;
+  if (mprotect(base, kCodeSize, PROT_READ | PROT_EXEC) != 0) {
+    *error = errno_text("mprotect", errno);
+    return false;
+  }
+  // buf: one byte the tracee's write(0, buf, 1) sends.
+  *reinterpret_cast<volatile uint8_t*>(kBufAddr) = 'p';
+  return true;
+}
+
+// ---- The sandbox --------------------------------------------------------------------------
+// A tracer can point the tracee anywhere: rip into the program from a handler (where rdi is the
+// signal number), or orig_rax at any syscall. So the tracee could call kill(10, SIGUSR1) as
+// root and hit an unrelated process. A seccomp filter lets it signal only its own process group
+// (kill with pid 0, the alphabet's only form) and fails every other signal-sending call with
+// EPERM. Seccomp runs after the ptrace entry stop (kernel/entry/common.c syscall_trace_enter),
+// so allowed syscalls look exactly as without it.
+bool install_signal_sandbox() {
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return false;
+  constexpr uint32_t kDeny = SECCOMP_RET_ERRNO | EPERM;
+  sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 10),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_kill, 0, 2),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0])), // the pid, low half
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 6, 7),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_tkill, 6, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_tgkill, 5, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigqueueinfo, 4, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_tgsigqueueinfo, 3, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_send_signal, 2, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ptrace, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_RET | BPF_K, kDeny),
+  };
+  sock_fprog prog{static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
+  return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0;
+}
+
+// ---- The child ----------------------------------------------------------------------------
+// Runs between fork and the initial stop. Only async-signal-safe calls: the agent has one
+// thread, but its stdio buffers are copies here and must never be flushed.
+[[noreturn]] void child_main(int pipe_w, const Code& code) {
+  setpgid(0, 0); // kill(0, sig) reaches the tracee alone
+  if (dup2(pipe_w, 0) < 0) _exit(120);
+  if (dup2(g_devnull, 1) < 0) _exit(121); // the tracee never writes into the protocol
+  if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0)
+    for (int fd = 3; fd < 1024; ++fd) close(fd);
+  rlimit core{0, 0};
+  setrlimit(RLIMIT_CORE, &core);
+  // SIGTRAP's default action dumps core; RLIMIT_CORE = 0 stops a plain core_pattern, but not a
+  // pipe to a crash collector. A non-dumpable process dumps no core at all (fs/coredump.c).
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+  // Every signal at its default action (dispositions the agent's parent ignored survive exec),
+  // then SIGUSR1's handler, all with the raw syscall so that glibc adds nothing.
+  KernelSigaction dfl{};
+  for (int s = 1; s <= 64; ++s)
+    if (s != SIGKILL && s != SIGSTOP) syscall(SYS_rt_sigaction, s, &dfl, nullptr, 8);
+  KernelSigaction usr1{};
+  usr1.handler = code.handler_entry();
+  usr1.flags = kSaSiginfo | kSaRestorer;
+  usr1.restorer = code.restorer();
+  usr1.mask = 0;
+  if (syscall(SYS_rt_sigaction, SIGUSR1, &usr1, nullptr, 8) != 0) _exit(122);
+  uint64_t none = 0;
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, 8);
+
+  if (pt(kTraceMe, 0, 0, 0) != 0) _exit(123);
+  if (!install_signal_sandbox()) _exit(125); // after TRACEME: the sandbox denies ptrace too
+  // kill(0, ...), not raise(): glibc's raise blocks all signals around the kill, and the sandbox
+  // allows only kill(0, ...). The initial stop therefore shows si_code SI_USER.
+  syscall(SYS_kill, 0, SIGSTOP);
+  _exit(124); // only if the tracer resumed us without moving rip
+}
+
+// ---- One run ------------------------------------------------------------------------------
+class Run {
+public:
+  Run(const Scenario& s, const Code& code, double timeout)
+      : s_(s), code_(code), timeout_(timeout) {}
+  ScenarioRun go();
+
+private:
+  struct Failure {
+    OutcomeStatus status;
+    std::string message;
+  };
+
+  // Each returns false after recording a failure in `failure_`.
+  bool call(long request, uintptr_t addr, uintptr_t data);
+  bool wait_event(int& wstatus, const char* what);
+  bool observe(int wstatus, bool initial);
+  bool setup_initial();
+  bool apply_edits(const Action& a);
+  void record_end(int wstatus);
+  void fail(OutcomeStatus status, std::string message);
+  int drain_pipe();
+
+  const Scenario& s_;
+  const Code& code_;
+  double timeout_;
+  pid_t pid_ = -1;
+  int pipe_r_ = -1;
+  int written_ = 0;
+  bool reaped_ = false;
+  user_regs_struct regs_{}; // as read at the current stop
+  Trace trace_;
+  std::optional<Failure> failure_;
+};
+
+void Run::fail(OutcomeStatus status, std::string message) {
+  if (!failure_) failure_ = Failure{status, std::move(message)};
+}
+
+bool Run::call(long request, uintptr_t addr, uintptr_t data) {
+  if (pt(request, pid_, addr, data) == 0) return true;
+  fail(OutcomeStatus::error, errno_text(request_name(request), errno));
+  return false;
+}
+
+bool Run::wait_event(int& wstatus, const char* what) {
+  const WaitResult w = wait_child(pid_, timeout_);
+  if (w.status == WaitStatus::event) {
+    wstatus = w.wstatus;
+    if (WIFEXITED(wstatus) || WIFSIGNALED(wstatus)) reaped_ = true;
+    return true;
+  }
+  if (w.status == WaitStatus::timeout) {
+    kill_and_reap(pid_);
+    reaped_ = true;
+    TraceLine h;
+    h.kind = StopKind::hang;
+    trace_.push_back(h);
+    fail(OutcomeStatus::hang, std::string("no ") + what + " within " + format_seconds(timeout_) +
+                                  "s after " + std::to_string(trace_.size() - 1) + " trace lines");
+    return false;
+  }
+  fail(OutcomeStatus::error, errno_text("waitpid", w.error));
+  return false;
+}
+
+int Run::drain_pipe() {
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = read(pipe_r_, buf, sizeof buf);
+    if (n > 0) {
+      written_ += static_cast<int>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    break; // 0: every writer gone; EAGAIN: nothing more for now
+  }
+  return written_;
+}
+
+void Run::record_end(int wstatus) {
+  TraceLine t;
+  if (WIFEXITED(wstatus)) {
+    t.kind = StopKind::exited;
+    t.exit_code = WEXITSTATUS(wstatus);
+  } else {
+    t.kind = StopKind::killed;
+    t.signal = WTERMSIG(wstatus); // the core-dump bit is not part of it
+  }
+  t.written = drain_pipe();
+  trace_.push_back(t);
+}
+
+bool Run::observe(int wstatus, bool initial) {
+  const int stopsig = WSTOPSIG(wstatus);
+  TraceLine t;
+  t.signal = stopsig & 0x7f;
+
+  siginfo_t si{};
+  if (pt(kGetSigInfo, pid_, 0, reinterpret_cast<uintptr_t>(&si)) == 0) {
+    t.si_code = si.si_code;
+  } else if (errno == EINVAL) {
+    t.si_code = 0; // a group-stop has no siginfo (ptrace(2), "Group-stop")
+  } else {
+    fail(OutcomeStatus::error, errno_text("PTRACE_GETSIGINFO", errno));
+    return false;
+  }
+
+  SyscallInfo info{};
+  if (pt(kGetSyscallInfo, pid_, sizeof info, reinterpret_cast<uintptr_t>(&info)) >= 0) {
+    t.op = static_cast<SyscallOp>(info.op);
+  } else if (errno == EIO || errno == EINVAL) {
+    t.op = SyscallOp::none; // a kernel before 5.3
+  } else {
+    fail(OutcomeStatus::error, errno_text("PTRACE_GET_SYSCALL_INFO", errno));
+    return false;
+  }
+
+  if (!call(kGetRegs, 0, reinterpret_cast<uintptr_t>(&regs_))) return false;
+  t.at = code_.loc_of(regs_.rip);
+  const auto pid_or = [this](uint64_t v) {
+    const auto value = static_cast<int64_t>(v);
+    return value == static_cast<int64_t>(pid_) ? kPidToken : value;
+  };
+  t.rax = pid_or(regs_.rax);
+  t.orig_rax = pid_or(regs_.orig_rax);
+  t.rbx = regs_.rbx;
+  t.tf = (regs_.eflags & kFlagTF) != 0;
+  t.zf = (regs_.eflags & kFlagZF) != 0;
+  t.cf = (regs_.eflags & kFlagCF) != 0;
+
+  // The kind from the observables alone (docs/trace-format.md).
+  if (initial) {
+    t.kind = StopKind::initial;
+  } else if (stopsig == (SIGTRAP | 0x80)) {
+    t.kind = t.op == SyscallOp::exit ? StopKind::syscall_exit : StopKind::syscall_enter;
+  } else if (stopsig == SIGTRAP) {
+    if (t.si_code == code::trap_trace || t.si_code == code::trap_brkpt)
+      t.kind = StopKind::step;
+    else if (t.si_code == code::si_kernel)
+      t.kind = StopKind::breakpoint;
+    else if (t.si_code == SIGTRAP)
+      t.kind = StopKind::trap_notify;
+    else
+      t.kind = StopKind::signal;
+  } else {
+    t.kind = StopKind::signal;
+  }
+  trace_.push_back(t);
+  return true;
+}
+
+bool Run::setup_initial() {
+  long options = kOptExitKill;
+  if (s_.options.tracesysgood) options |= kOptTraceSysGood;
+  if (!call(kSetOptions, 0, static_cast<uintptr_t>(options))) return false;
+  if (!call(kGetRegs, 0, reinterpret_cast<uintptr_t>(&regs_))) return false;
+  regs_.rip = code_.entry();
+  regs_.rax = 0;
+  regs_.rbx = 0;
+  regs_.rdi = 0;
+  regs_.rsi = kBufAddr;
+  regs_.rdx = 1;
+  regs_.orig_rax = ~0ULL; // -1: no syscall to restart
+  regs_.eflags = kInitialFlags;
+  return call(kSetRegs, 0, reinterpret_cast<uintptr_t>(&regs_));
+}
+
+bool Run::apply_edits(const Action& a) {
+  if (a.edits.empty()) return true;
+  for (const Edit& e : a.edits) {
+    switch (e.reg) {
+    case Reg::orig_rax:
+      regs_.orig_rax = static_cast<uint64_t>(e.value);
+      break;
+    case Reg::rax:
+      regs_.rax = static_cast<uint64_t>(e.value);
+      break;
+    case Reg::rip: {
+      const auto addr = code_.addr_of(e.loc);
+      if (!addr) {
+        fail(OutcomeStatus::error,
+             "rip=" + format_loc(e.loc) + " names no instruction of the scenario");
+        return false;
+      }
+      regs_.rip = *addr;
+      break;
+    }
+    case Reg::tf:
+      if (e.value != 0)
+        regs_.eflags |= kFlagTF;
+      else
+        regs_.eflags &= ~kFlagTF;
+      break;
+    }
+  }
+  return call(kSetRegs, 0, reinterpret_cast<uintptr_t>(&regs_));
+}
+
+long request_number(Request r) {
+  switch (r) {
+  case Request::cont:
+    return kCont;
+  case Request::syscall:
+    return kSyscall;
+  case Request::singlestep:
+    return kSingleStep;
+  case Request::sysemu:
+    return kSysemu;
+  case Request::sysemu_singlestep:
+    return kSysemuSingleStep;
+  case Request::detach:
+    return kDetach;
+  case Request::kill:
+    return kKill;
+  }
+  return kCont;
+}
+
+ScenarioRun Run::go() {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0)
+    return ScenarioRun{OutcomeStatus::error, {}, errno_text("pipe", errno)};
+  // Only the agent's end is non-blocking: the tracee's write(2) keeps its ordinary semantics.
+  fcntl(p[0], F_SETFL, O_NONBLOCK);
+  pipe_r_ = p[0];
+
+  pid_ = fork();
+  if (pid_ < 0) {
+    const int err = errno;
+    close(p[0]);
+    close(p[1]);
+    return ScenarioRun{OutcomeStatus::error, {}, errno_text("fork", err)};
+  }
+  if (pid_ == 0) child_main(p[1], code_);
+  close(p[1]);
+
+  const Action kill_action{Request::kill, sig::none, false, {}};
+  int wstatus = 0;
+  bool cut = false; // the repeat cap ended the run, not the tracee
+  do {
+    if (!wait_event(wstatus, "initial stop")) break;
+    if (!WIFSTOPPED(wstatus)) {
+      char what[64];
+      if (WIFEXITED(wstatus))
+        snprintf(what, sizeof what, "exited with %d", WEXITSTATUS(wstatus));
+      else
+        snprintf(what, sizeof what, "was killed by signal %d", WTERMSIG(wstatus));
+      fail(OutcomeStatus::error, std::string("the tracee ") + what + " before its initial stop");
+      break;
+    }
+    if (!setup_initial() || !observe(wstatus, true)) break;
+
+    Request last_request = Request::cont; // what the model assumes before the first action
+    size_t next_action = 0;
+    int repeats = 0;
+    for (;;) {
+      const Action* a = nullptr;
+      if (next_action < s_.actions.size()) {
+        a = &s_.actions[next_action++];
+      } else if (s_.repeat && repeats < s_.repeat_max) {
+        a = &*s_.repeat;
+        ++repeats;
+      } else if (s_.repeat) {
+        cut = true; // the trace ends with the last stop seen
+        break;
+      } else {
+        a = &kill_action;
+      }
+      if (!apply_edits(*a)) break;
+      const int signal = a->pass ? tracer_pass_signal(trace_.back(), last_request) : a->signal;
+      last_request = a->request;
+      if (a->request == Request::detach) {
+        TraceLine d;
+        d.kind = StopKind::detached;
+        trace_.push_back(d);
+      }
+      if (!call(request_number(a->request), 0, static_cast<uintptr_t>(signal))) break;
+      if (!wait_event(wstatus, a->request == Request::detach ? "end after detach" : "stop")) break;
+      if (WIFSTOPPED(wstatus)) {
+        if (!observe(wstatus, false)) break;
+        continue;
+      }
+      record_end(wstatus);
+      break;
+    }
+  } while (false);
+
+  if (!reaped_) kill_and_reap(pid_);
+  if (cut) drain_pipe();
+  close(pipe_r_);
+  ScenarioRun out;
+  out.trace = std::move(trace_);
+  if (failure_) {
+    out.status = failure_->status;
+    out.message = failure_->message;
+  } else {
+    out.status = OutcomeStatus::ok;
+  }
+  return out;
+}
+
+void write_all(const std::string& s) {
+  fwrite(s.data(), 1, s.size(), stdout);
+}
+
+// Protocol messages are one line: newlines in a message become spaces.
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  return s;
+}
+
+bool read_input(const char* path, std::string& out, std::string* error) {
+  int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *error = errno_text(path, errno);
+    return false;
+  }
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+      out.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      *error = errno_text(path, errno);
+      if (fd != 0) close(fd);
+      return false;
+    }
+    break;
+  }
+  if (fd != 0) close(fd);
+  return true;
+}
+
+} // namespace
+
+// ---- Waiting --------------------------------------------------------------------------------
+void block_sigchld() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+}
+
+WaitResult wait_child(pid_t pid, double timeout_s) {
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  const double deadline = now_s() + timeout_s;
+  for (;;) {
+    int wstatus = 0;
+    const pid_t r = waitpid(pid, &wstatus, WNOHANG | __WALL);
+    if (r == pid) return WaitResult{WaitStatus::event, wstatus, 0};
+    if (r < 0 && errno != EINTR) return WaitResult{WaitStatus::error, 0, errno};
+    const double left = deadline - now_s();
+    if (left <= 0) return WaitResult{WaitStatus::timeout, 0, 0};
+    // SIGCHLD is blocked, so one that arrives between the waitpid and here stays pending and
+    // ends this sleep at once. A ptrace stop sends the tracer SIGCHLD too (kernel/signal.c,
+    // ptrace_stop -> do_notify_parent_cldstop).
+    timespec ts{};
+    ts.tv_sec = static_cast<time_t>(left);
+    ts.tv_nsec = static_cast<long>((left - std::floor(left)) * 1e9);
+    sigtimedwait(&chld, nullptr, &ts);
+  }
+}
+
+void kill_and_reap(pid_t pid) {
+  kill(pid, SIGKILL);
+  int wstatus = 0;
+  while (waitpid(pid, &wstatus, __WALL) < 0 && errno == EINTR) {
+  }
+}
+
+bool init(std::string* error) {
+  // fds 0-2 open, so that no pipe the agent makes lands on them.
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (fcntl(fd, F_GETFD) >= 0) continue;
+    const int n = open("/dev/null", O_RDWR);
+    if (n >= 0 && n != fd) {
+      dup2(n, fd);
+      close(n);
+    }
+  }
+  if (g_devnull < 0) g_devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (g_devnull < 0) {
+    *error = errno_text("/dev/null", errno);
+    return false;
+  }
+  block_sigchld();
+  if (!g_mapped) {
+    void* c = mmap(reinterpret_cast<void*>(kCodeAddr), kCodeSize, PROT_READ | PROT_EXEC,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (c != reinterpret_cast<void*>(kCodeAddr)) {
+      *error = errno_text("mmap of the code region", c == MAP_FAILED ? errno : EEXIST);
+      return false;
+    }
+    void* d = mmap(reinterpret_cast<void*>(kDataAddr), kDataSize, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (d != reinterpret_cast<void*>(kDataAddr)) {
+      *error = errno_text("mmap of the data page", d == MAP_FAILED ? errno : EEXIST);
+      return false;
+    }
+    g_mapped = true;
+    g_code_dirty = kCodeSize; // zeros so far: the first image writes it all
+  }
+  return true;
+}
+
+ScenarioRun run_scenario(const Scenario& s, double timeout_s) {
+  std::string error;
+  const std::optional<Code> code = generate(s, &error);
+  if (!code) return ScenarioRun{OutcomeStatus::error, {}, error};
+  if (!install_code(*code, &error)) return ScenarioRun{OutcomeStatus::error, {}, error};
+  Run run(s, *code, timeout_s);
+  return run.go();
+}
+
+int agent_main(int argc, char** argv) {
+  double timeout = 2.0;
+  bool pin = false;
+  const char* input = nullptr;
+  for (int i = 1; i < argc; ++i) {
+    if (strcmp(argv[i], "--pin") == 0) {
+      pin = true;
+    } else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+      char* end = nullptr;
+      timeout = strtod(argv[++i], &end);
+      if (!end || *end != '\0' || !(timeout > 0)) {
+        fprintf(stderr, "ptmc-agent: bad --timeout %s\n", argv[i]);
+        return 2;
+      }
+    } else if (!input) {
+      input = argv[i];
+    } else {
+      fprintf(stderr, "usage: ptmc-agent [--timeout SECONDS] [--pin] BATCH|-\n");
+      return 2;
+    }
+  }
+  if (!input) {
+    fprintf(stderr, "usage: ptmc-agent [--timeout SECONDS] [--pin] BATCH|-\n");
+    return 2;
+  }
+
+  static char outbuf[1 << 16];
+  setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+  utsname u{};
+  uname(&u);
+  printf("ptmc-agent 1 kernel=%s arch=x86_64\n", u.release);
+  fflush(stdout);
+
+  const auto fatal = [](const std::string& message) {
+    printf("fatal %s\n", one_line(message).c_str());
+    fflush(stdout);
+    fprintf(stderr, "ptmc-agent: %s\n", message.c_str());
+    return 2;
+  };
+
+  std::string text, error;
+  // Map the fixed code and data regions before the heap grows: a large batch parsed first can
+  // push the brk heap over 0x10000000 (seen with a 4000-scenario batch).
+  if (!init(&error)) return fatal(error);
+  if (!read_input(input, text, &error)) return fatal(error);
+  const BatchParseResult batch = parse_batch(text, strcmp(input, "-") == 0 ? "<stdin>" : input);
+  if (batch.error) return fatal(batch.error->what());
+  // The agent and its tracees take turns, never run at once: on one CPU each ptrace stop is a
+  // plain switch, while across CPUs it is a wakeup of an idle CPU (slow in a VM). The children
+  // inherit the mask. Measured on an idle 2-vCPU VM: about twice the scenarios per second; but
+  // on a loaded machine the pinned CPU may be the busy one, so it is not the default.
+  if (pin) {
+    const int cpu = sched_getcpu();
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (cpu >= 0) {
+      CPU_SET(cpu, &set);
+      sched_setaffinity(0, sizeof set, &set);
+    }
+  }
+
+  std::string out;
+  for (size_t k = 0; k < batch.scenarios.size(); ++k) {
+    const ScenarioRun run = run_scenario(batch.scenarios[k], timeout);
+    out.clear();
+    out += "begin " + std::to_string(k) + '\n';
+    for (const TraceLine& t : run.trace) out += format_trace_line(t) + '\n';
+    out += "end " + std::to_string(k);
+    switch (run.status) {
+    case OutcomeStatus::ok:
+      out += " ok";
+      break;
+    case OutcomeStatus::hang:
+      out += " hang " + one_line(run.message);
+      break;
+    case OutcomeStatus::error:
+      out += " error " + one_line(run.message);
+      break;
+    }
+    out += '\n';
+    write_all(out);
+    fflush(stdout);
+  }
+  printf("done %zu\n", batch.scenarios.size());
+  fflush(stdout);
+  return 0;
+}
+
+} // namespace ptmc::kernel::agent
+
+#ifndef PTMC_AGENT_NO_MAIN
+int main(int argc, char** argv) {
+  return ptmc::kernel::agent::agent_main(argc, argv);
+}
+#endif

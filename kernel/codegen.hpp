@@ -1,0 +1,61 @@
+// Code generation for the agent: a scenario's program and SIGUSR1 handler as x86_64 machine code
+// at a fixed address, with the table that maps every instruction's start address back to its Loc.
+//
+// Layout of the code region (kCodeAddr, kCodeSize bytes, filled with int3 between blocks):
+//   program block at kCodeAddr: program[0..N), then the exit tail
+//       N: mov rax, 231        N+1: syscall        N+2: jmp N
+//   handler block, 16-byte aligned after it: handler[0..H), then the fixed tail
+//       H: add rsp, 8          H+1: mov rax, 15    H+2: syscall        H+3: jmp H+1
+// The jmp instructions match the model (model/x86_model.cpp handler_with_tail and the exit
+// tail): a tracer that skips exit_group or rt_sigreturn loops instead of running off the block.
+// The one-byte `buf` is at kBufAddr, on its own writable page below 4 GiB so that `arg buf` is
+// a `mov esi, imm32`.
+#pragma once
+
+#include "scenario/scenario.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ptmc::kernel {
+
+inline constexpr uint64_t kCodeAddr = 0x10000000;
+inline constexpr uint64_t kCodeSize = 0x10000; // 64 KiB: far more than any scenario needs
+inline constexpr uint64_t kDataAddr = 0x10100000;
+inline constexpr uint64_t kDataSize = 0x1000;
+inline constexpr uint64_t kBufAddr = kDataAddr;
+
+// The bytes of one instruction. Op::jmp is always `jmp rel32` (e9, 5 bytes); `jmp_rel` is its
+// displacement from the end of the jmp. Every other encoding ignores it.
+std::vector<uint8_t> encode_insn(const Insn& insn, int32_t jmp_rel = 0);
+
+struct Code {
+  std::vector<uint8_t> bytes;         // the whole region's image, kCodeSize bytes
+  std::vector<uint64_t> program_addr; // address of program index i (N+3 entries)
+  std::vector<uint64_t> handler_addr; // address of handler index i (H+4 entries)
+  std::vector<Insn> program_block;    // the instructions as placed, tails included
+  std::vector<Insn> handler_block;
+  size_t used = 0; // bytes from the start up to the handler block's end
+
+  uint64_t entry() const { return program_addr.front(); }
+  uint64_t handler_entry() const { return handler_addr.front(); }
+  // The sa_restorer the agent registers: the handler tail's `mov rax, 15`. The handler never
+  // returns through it (it makes its own rt_sigreturn), but SA_RESTORER needs a valid address.
+  uint64_t restorer() const { return handler_addr[handler_addr.size() - 3]; }
+
+  // rip -> Loc: exact for instruction start addresses, Loc::Space::outside for anything else.
+  Loc loc_of(uint64_t rip) const;
+  // Loc -> address, or nullopt when the Loc names no instruction of this code.
+  std::optional<uint64_t> addr_of(Loc loc) const;
+};
+
+// The program block and handler block as placed (tails included); exposed for tests.
+std::vector<Insn> program_block(const Scenario& s);
+std::vector<Insn> handler_block(const Scenario& s);
+
+// Generates the code; on failure (the code does not fit) returns nullopt and sets `error`.
+std::optional<Code> generate(const Scenario& s, std::string* error = nullptr);
+
+} // namespace ptmc::kernel

@@ -1,0 +1,532 @@
+// The qemu-x86_64 target: a batch run by the static agent inside Debian's kernel under QEMU.
+//
+// One VM per batch. The initramfs holds three files: /init (ptmc-qemu-init, kernel/qemu_init.cpp),
+// /ptmc-agent and /batch. Init runs the agent with its output on the console, which is the VM's
+// serial port, which is QEMU's stdout, which is a pipe read here and given to parse_agent_stream.
+// Init then powers the VM off and QEMU exits.
+//
+// Acceleration: KVM when /dev/kvm opens and a KVM boot reaches the agent's header; otherwise TCG.
+// The first batch of the process finds out (a KVM that cannot run the guest, like one that fails
+// with "failed to set MSR 0x10a", makes QEMU abort at once) and later batches reuse the answer.
+//
+// Kernel image: --kernel PATH, else the one scripts/fetch-kernels.sh left in
+// $PTMC_KERNEL_DIR/x86_64 (default /var/cache/ptmc/kernels). That script also unpacks the
+// bzImage into an uncompressed vmlinux, which QEMU boots through its PVH entry point, saving the
+// kernel's own decompression: about 3 of 5.5 seconds of boot under TCG. (Same kernel code; only
+// the decompressor's KASLR is skipped, which no trace can see.)
+//
+// Measured under TCG on a 2-core machine: the agent's header about 2 s after QEMU starts; a batch
+// of 5000 generated scenarios in 28 s including boot, of which about 8 s is the serial console
+// (1.6 MB of traces) and the rest the agent's ptrace work. -smp 2 was slower, with or without
+// the agent's --pin. seconds_boot is the time from QEMU's start to the agent's header.
+#include "kernel/qemu.hpp"
+
+#include "kernel/agent_protocol.hpp"
+#include "kernel/host.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <poll.h>
+#include <spawn.h>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace ptmc::kernel {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kTarget = "qemu-x86_64";
+
+double now_s() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = getenv(name);
+  return v && *v ? std::string(v) : fallback;
+}
+
+std::string format_seconds(double s) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.3g", s);
+  return buf;
+}
+
+std::string errno_text(const std::string& what, int err) {
+  return what + ": " + strerror(err);
+}
+
+// The last `lines` non-empty lines of `text`, \r removed, joined with " | ": for messages.
+std::string tail_lines(const std::string& text, size_t lines) {
+  std::vector<std::string> kept;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    std::erase(line, '\r');
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    kept.push_back(line);
+    if (kept.size() > lines) kept.erase(kept.begin());
+  }
+  std::string out;
+  for (const std::string& l : kept) out += (out.empty() ? "" : " | ") + l;
+  return out;
+}
+
+std::optional<std::string> find_in_path(const std::string& name) {
+  std::istringstream path(env_or("PATH", "/usr/local/bin:/usr/bin:/bin"));
+  for (std::string dir; std::getline(path, dir, ':');) {
+    if (dir.empty()) continue;
+    const std::string candidate = dir + "/" + name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return std::nullopt;
+}
+
+std::string self_dir() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(".") : self.parent_path().string();
+}
+
+std::string find_init() {
+  return env_or("PTMC_QEMU_INIT", self_dir() + "/ptmc-qemu-init");
+}
+
+std::string kernel_dir() {
+  return env_or("PTMC_KERNEL_DIR", "/var/cache/ptmc/kernels");
+}
+
+bool is_regular_file(const std::string& path) {
+  std::error_code ec;
+  return fs::is_regular_file(path, ec);
+}
+
+// A temporary directory, removed with everything in it at the end of the scope.
+class TempDir {
+public:
+  bool create(std::string* error) {
+    std::string pattern = env_or("TMPDIR", "/tmp") + "/ptmc-qemu.XXXXXX";
+    if (!mkdtemp(pattern.data())) {
+      *error = errno_text("cannot create a directory from " + pattern, errno);
+      return false;
+    }
+    path_ = pattern;
+    return true;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+private:
+  std::string path_;
+};
+
+// Runs argv with stdin from /dev/null, stdout and stderr to the given fds (-1: /dev/null).
+// Returns the pid, or -1 with `error` set.
+pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, std::string* error) {
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  if (out_fd >= 0)
+    posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+  else
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  if (err_fd >= 0)
+    posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+  else
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  // The child starts with default signal handling and nothing blocked, whatever the caller did
+  // (the agent's machinery blocks SIGCHLD, for one).
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0], &fa, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    *error = errno_text("cannot run " + args[0], rc);
+    return -1;
+  }
+  return pid;
+}
+
+int wait_for(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return status;
+}
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("killed by ") + strsignal(WTERMSIG(status));
+  return "status " + std::to_string(status);
+}
+
+// The batch as the agent reads it. Expected traces are left out: the agent has no use for them.
+std::string batch_text(const std::vector<Scenario>& batch) {
+  std::string text;
+  for (Scenario s : batch) {
+    s.expect.reset();
+    text += format_scenario(s);
+    if (!text.empty() && text.back() != '\n') text += '\n';
+  }
+  return text;
+}
+
+bool copy_executable(const std::string& from, const fs::path& to, std::string* error) {
+  std::error_code ec;
+  fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
+  if (!ec) fs::permissions(to, fs::perms(0755), ec);
+  if (ec) *error = "cannot copy " + from + " into the initramfs: " + ec.message();
+  return !ec;
+}
+
+// Writes DIR/initrd.gz: a newc cpio of /init, /ptmc-agent, /batch and the mount points, made
+// by Debian's cpio and gzip.
+std::optional<std::string> build_initramfs(const std::string& dir, const std::string& init,
+                                           const std::string& agent, const std::string& batch,
+                                           std::string* error) {
+  const fs::path root = fs::path(dir) / "root";
+  std::error_code ec;
+  for (const char* d : {"dev", "proc", "sys"}) fs::create_directories(root / d, ec);
+  if (ec) {
+    *error = "cannot create " + root.string() + ": " + ec.message();
+    return std::nullopt;
+  }
+  if (!copy_executable(init, root / "init", error)) return std::nullopt;
+  if (!copy_executable(agent, root / "ptmc-agent", error)) return std::nullopt;
+  {
+    std::ofstream out(root / "batch", std::ios::binary);
+    out << batch;
+    if (!out.flush()) {
+      *error = "cannot write " + (root / "batch").string();
+      return std::nullopt;
+    }
+  }
+  for (const char* tool : {"cpio", "gzip"}) {
+    if (!find_in_path(tool)) {
+      *error = std::string(tool) + " not found: run scripts/setup.sh";
+      return std::nullopt;
+    }
+  }
+  const std::string cpio = dir + "/initrd";
+  const std::string log = dir + "/initrd.log";
+  // $1: the root, $2: the archive. gzip -1: the kernel unpacks it under emulation, and the
+  // agent, the bulk of it, compresses well enough at any level.
+  const std::string script = "cd \"$1\" && find . | LC_ALL=C sort | cpio -o -H newc --quiet "
+                             ">\"$2\" && gzip -1 -f \"$2\"";
+  const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const pid_t pid =
+      spawn({"/bin/sh", "-c", script, "sh", root.string(), cpio}, log_fd, log_fd, error);
+  if (log_fd >= 0) close(log_fd);
+  if (pid < 0) return std::nullopt;
+  const int status = wait_for(pid);
+  const std::string archive = cpio + ".gz";
+  if (status != 0 || !is_regular_file(archive)) {
+    std::ifstream in(log);
+    std::stringstream text;
+    text << in.rdbuf();
+    *error = "making the initramfs with cpio and gzip failed (" + describe_status(status) +
+             "): " + tail_lines(text.str(), 3);
+    return std::nullopt;
+  }
+  return archive;
+}
+
+// ---- Booting -----------------------------------------------------------------------------------
+
+struct BootResult {
+  std::string console;            // the serial console, as QEMU printed it
+  std::string qemu_stderr;        // QEMU's own complaints
+  std::optional<int> status;      // QEMU's wait status, once it has exited
+  bool timed_out = false;         // killed at the deadline
+  bool probe_failed = false;      // killed because no header came within the probe time
+  std::optional<double> header_s; // seconds from QEMU's start to the agent's header
+  std::string panic;              // the first "Kernel panic" line
+  std::string init_exit;          // "exit=N" or "signal=N" from ptmc-qemu-init's last line
+  size_t ended = 0;               // `end` lines seen
+};
+
+std::string shell_words(const std::vector<std::string>& args) {
+  std::string text;
+  for (const std::string& a : args) {
+    const bool quote = a.find_first_of(" \"'") != std::string::npos;
+    text += (text.empty() ? "" : " ") + (quote ? "'" + a + "'" : a);
+  }
+  return text;
+}
+
+// One QEMU run. `probe_s` > 0: give up if no header appears within that many seconds.
+BootResult boot(const std::vector<std::string>& args, double timeout_s, double probe_s,
+                size_t expected, bool verbose) {
+  BootResult r;
+  int out_pipe[2], err_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) {
+    r.qemu_stderr = errno_text("pipe", errno);
+    return r;
+  }
+  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
+    r.qemu_stderr = errno_text("pipe", errno);
+    close(out_pipe[0]);
+    close(out_pipe[1]);
+    return r;
+  }
+  std::string error;
+  const double start = now_s();
+  const pid_t pid = spawn(args, out_pipe[1], err_pipe[1], &error);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  if (pid < 0) {
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    r.qemu_stderr = error;
+    r.status = 127 << 8;
+    return r;
+  }
+
+  const double deadline = start + timeout_s;
+  double next_progress = start + 5;
+  size_t scanned = 0; // console bytes already looked at line by line
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  int open_fds = 2;
+  char buf[1 << 16];
+  while (open_fds > 0) {
+    const double t = now_s();
+    if (t >= deadline) {
+      r.timed_out = true;
+      break;
+    }
+    if (probe_s > 0 && !r.header_s && t >= start + probe_s) {
+      r.probe_failed = true;
+      break;
+    }
+    double wait = deadline - t;
+    if (probe_s > 0 && !r.header_s) wait = std::min(wait, start + probe_s - t);
+    if (verbose) wait = std::min(wait, 1.0);
+    const int n = poll(fds, 2, static_cast<int>(wait * 1000) + 1);
+    if (n < 0 && errno != EINTR) break;
+    for (pollfd& p : fds) {
+      if (p.fd < 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      const ssize_t got = read(p.fd, buf, sizeof buf);
+      if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (got <= 0) {
+        close(p.fd);
+        p.fd = -1;
+        --open_fds;
+        continue;
+      }
+      (p.fd == out_pipe[0] ? r.console : r.qemu_stderr).append(buf, static_cast<size_t>(got));
+    }
+    // Look at the new complete lines for the events that matter while the VM runs.
+    for (size_t nl; (nl = r.console.find('\n', scanned)) != std::string::npos; scanned = nl + 1) {
+      const std::string_view line(r.console.data() + scanned, nl - scanned);
+      if (line.starts_with("end ")) {
+        ++r.ended;
+      } else if (!r.header_s && line.starts_with("ptmc-agent 1 ")) {
+        r.header_s = now_s() - start;
+        if (verbose)
+          fprintf(stderr, "%s: the agent started after %.1f s\n", kTarget.c_str(), *r.header_s);
+      } else if (r.panic.empty() && line.find("Kernel panic") != std::string_view::npos) {
+        r.panic = std::string(line);
+        std::erase(r.panic, '\r');
+      } else if (const size_t at = line.find("ptmc-qemu-init "); at != std::string_view::npos) {
+        std::string rest(line.substr(at + strlen("ptmc-qemu-init ")));
+        std::erase(rest, '\r');
+        if (rest.starts_with("exit=") || rest.starts_with("signal=")) r.init_exit = rest;
+      }
+    }
+    if (verbose && now_s() >= next_progress) {
+      fprintf(stderr, "%s: %zu of %zu scenarios after %.0f s\n", kTarget.c_str(), r.ended, expected,
+              now_s() - start);
+      next_progress += 5;
+    }
+  }
+  for (pollfd& p : fds)
+    if (p.fd >= 0) close(p.fd);
+  if (r.timed_out || r.probe_failed) kill(pid, SIGKILL);
+  const int status = wait_for(pid);
+  if (status >= 0) r.status = status;
+  return r;
+}
+
+// The accelerator that worked for this process; empty until a first boot found out.
+std::mutex accel_mutex;
+std::string known_accel;
+
+bool kvm_usable() {
+  const int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return false;
+  close(fd);
+  return true;
+}
+
+std::vector<std::string> accel_args(const std::string& accel) {
+  if (accel == "kvm") return {"-accel", "kvm", "-cpu", "host"};
+  return {"-accel", "tcg"};
+}
+
+} // namespace
+
+TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions& options) {
+  const double start = now_s();
+  TargetResult result;
+  result.target = kTarget;
+  // Until the agent says otherwise, every scenario failed for the reason the VM failed.
+  const auto fail_all = [&](const std::string& message) {
+    result.error = kTarget + ": " + message;
+    result.outcomes.clear();
+    for (size_t k = 0; k < batch.size(); ++k)
+      result.outcomes.push_back(
+          Outcome{OutcomeStatus::error,
+                  {},
+                  kTarget + ": scenario " + std::to_string(k) + ": not run: " + message});
+    result.seconds_total = now_s() - start;
+    return result;
+  };
+
+  // What to boot, and with what.
+  std::string kernel = options.kernel_image;
+  if (!kernel.empty()) {
+    if (!is_regular_file(kernel)) return fail_all("kernel image " + kernel + " does not exist");
+  } else {
+    const std::string dir = kernel_dir() + "/x86_64";
+    kernel = is_regular_file(dir + "/vmlinux") ? dir + "/vmlinux" : dir + "/vmlinuz";
+    if (!is_regular_file(kernel))
+      return fail_all("no kernel image at " + dir +
+                      "/vmlinuz: run scripts/fetch-kernels.sh (part of scripts/setup.sh), or "
+                      "give one with --kernel PATH");
+  }
+  std::string qemu = env_or("PTMC_QEMU", "");
+  if (qemu.empty()) {
+    const auto found = find_in_path("qemu-system-x86_64");
+    if (!found) return fail_all("qemu-system-x86_64 not found: run scripts/setup.sh");
+    qemu = *found;
+  }
+  const std::string agent = find_agent();
+  if (access(agent.c_str(), X_OK) != 0)
+    return fail_all("the agent " + agent +
+                    " is missing or not executable (build the ptmc-agent target, or set "
+                    "PTMC_AGENT)");
+  const std::string init = find_init();
+  if (access(init.c_str(), X_OK) != 0)
+    return fail_all("the VM's init " + init +
+                    " is missing or not executable (build the ptmc-qemu-init target, or set "
+                    "PTMC_QEMU_INIT)");
+
+  TempDir tmp;
+  std::string error;
+  if (!tmp.create(&error)) return fail_all(error);
+  const auto initrd = build_initramfs(tmp.path(), init, agent, batch_text(batch), &error);
+  if (!initrd) return fail_all(error);
+
+  const double vm_timeout = options.vm_timeout_s > 0
+                                ? options.vm_timeout_s
+                                : 60.0 + 0.05 * static_cast<double>(batch.size());
+  const std::string append =
+      "console=ttyS0 quiet panic=-1 -- --timeout " + format_seconds(options.wait_timeout_s);
+  const auto command = [&](const std::string& accel) {
+    std::vector<std::string> args = {qemu,         "-m",         "512",  "-smp", "1",
+                                     "-nographic", "-no-reboot", "-nic", "none"};
+    for (const std::string& a : accel_args(accel)) args.push_back(a);
+    for (const std::string& a : {std::string("-kernel"), kernel, std::string("-initrd"), *initrd,
+                                 std::string("-append"), append})
+      args.push_back(a);
+    return args;
+  };
+
+  // Pick the accelerator: the one found before, else KVM on probation, falling back to TCG.
+  std::string accel = env_or("PTMC_QEMU_ACCEL", "");
+  bool probing = false;
+  if (accel.empty()) {
+    std::lock_guard lock(accel_mutex);
+    accel = known_accel;
+  }
+  if (accel.empty()) {
+    accel = kvm_usable() ? "kvm" : "tcg";
+    probing = accel == "kvm";
+  }
+
+  BootResult vm;
+  for (;;) {
+    const std::vector<std::string> args = command(accel);
+    if (options.verbose) fprintf(stderr, "%s: %s\n", kTarget.c_str(), shell_words(args).c_str());
+    // On probation KVM gets a few seconds to show the header; it boots in about one.
+    vm = boot(args, vm_timeout, probing ? 10.0 : 0, batch.size(), options.verbose);
+    // A KVM boot that reached the agent, or that only ran out of the whole VM's time, stands.
+    if (!probing || vm.header_s || vm.timed_out) break;
+    if (options.verbose)
+      fprintf(stderr, "%s: KVM did not work (%s); using TCG\n", kTarget.c_str(),
+              vm.probe_failed ? "no agent within 10 s" : tail_lines(vm.qemu_stderr, 1).c_str());
+    accel = "tcg";
+    probing = false;
+  }
+  if (vm.header_s) {
+    // Only a boot that reached the agent says anything about the accelerator.
+    std::lock_guard lock(accel_mutex);
+    if (known_accel.empty()) known_accel = accel;
+  }
+
+  const AgentStream stream = parse_agent_stream(vm.console, batch.size(), kTarget);
+  result.outcomes = stream.outcomes;
+  result.kernel_release = stream.kernel_release;
+  result.accel = accel;
+  result.seconds_boot = vm.header_s.value_or(0);
+  result.seconds_total = now_s() - start;
+
+  const std::string ran = std::to_string(vm.ended) + " of " + std::to_string(batch.size());
+  if (vm.timed_out) {
+    result.error = kTarget + ": the VM did not finish within " + format_seconds(vm_timeout) +
+                   " s (" + ran + " scenarios done, accel " + accel + "); QEMU was killed";
+  } else if (!vm.panic.empty()) {
+    result.error = kTarget + ": the kernel panicked (" + ran + " scenarios done): " + vm.panic;
+  } else if (!stream.saw_header) {
+    std::string why = vm.status ? "QEMU " + describe_status(*vm.status) : "QEMU did not exit";
+    if (const std::string e = tail_lines(vm.qemu_stderr, 2); !e.empty()) why += ": " + e;
+    if (const std::string c = tail_lines(vm.console, 2); !c.empty()) why += "; console: " + c;
+    result.error = kTarget + ": the agent never started in the VM (kernel " + kernel + "); " + why;
+  } else if (!stream.fatal.empty()) {
+    result.error = kTarget + ": the agent gave up on the batch: " + stream.fatal;
+  } else if (!stream.saw_done) {
+    std::string why =
+        vm.init_exit.empty() ? "the VM stopped" : "the agent ended with " + vm.init_exit;
+    if (const std::string c = tail_lines(vm.console, 2); !c.empty()) why += "; console: " + c;
+    result.error = kTarget + ": the agent stopped after " + ran + " scenarios: " + why;
+  }
+  // Scenarios the VM never finished: say why, after what the parser said.
+  if (result.error)
+    for (Outcome& o : result.outcomes)
+      if (o.status == OutcomeStatus::error && o.message.find(": no result: ") != std::string::npos)
+        o.message += " (" + *result.error + ")";
+  if (options.verbose)
+    fprintf(stderr, "%s: %zu scenarios in %.1f s (boot %.1f s, %s)\n", kTarget.c_str(),
+            batch.size(), result.seconds_total, result.seconds_boot, accel.c_str());
+  return result;
+}
+
+} // namespace ptmc::kernel

@@ -1,0 +1,31 @@
+#include "kernel/target.hpp"
+
+#include "kernel/host.hpp"
+#include "kernel/qemu.hpp"
+
+namespace ptmc::kernel {
+
+std::vector<std::string> target_names() {
+  return {"host", "qemu-x86_64"};
+}
+
+bool is_target(const std::string& name) {
+  for (const std::string& t : target_names())
+    if (t == name) return true;
+  return false;
+}
+
+TargetResult run_on_target(const std::string& target, const std::vector<Scenario>& batch,
+                           const TargetOptions& options) {
+  if (target == "host") return run_on_host(batch, options);
+  if (target == "qemu-x86_64") return run_on_qemu(batch, options);
+  TargetResult r;
+  r.target = target;
+  r.error = "unknown target '" + target + "'";
+  for (size_t k = 0; k < batch.size(); ++k)
+    r.outcomes.push_back(Outcome{
+        OutcomeStatus::error, {}, target + ": scenario " + std::to_string(k) + ": unknown target"});
+  return r;
+}
+
+} // namespace ptmc::kernel
