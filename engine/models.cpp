@@ -108,7 +108,7 @@ bool TransparencyModel::agree(const ptmc::State& t, const ptmc::State& u) {
          t.regs.rsi == u.regs.rsi && program_view(t) == program_view(u) &&
          t.regs.stack_depth == u.regs.stack_depth && t.regs.stack_top == u.regs.stack_top &&
          t.in_handler == u.in_handler && std::memcmp(&t.saved, &u.saved, sizeof(Frame)) == 0 &&
-         t.pending == u.pending && t.written == u.written;
+         t.pending == u.pending && t.pending_shared == u.pending_shared && t.written == u.written;
 }
 
 bool TransparencyModel::diverged(const ProductState& s) const {

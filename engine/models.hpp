@@ -37,7 +37,7 @@ public:
         const Action& a = domain[i];
         if (!skip_edit_allowed(s.s, a)) continue;
         Peek peeks[2];
-        const size_t np = model_.peeks_for(s.s, a.request, peeks);
+        const size_t np = model_.peeks_for(s.s, a, peeks);
         for (size_t k = 0; k < np; ++k) {
           const Peek p = peeks[k];
           State next;
@@ -105,7 +105,7 @@ public:
     if (s.traced.phase == Phase::stopped) {
       for (size_t i = 0; i < actions_.size(); ++i) {
         Peek peeks[2];
-        const size_t np = model_.peeks_for(s.traced, actions_[i].request, peeks);
+        const size_t np = model_.peeks_for(s.traced, actions_[i], peeks);
         for (size_t k = 0; k < np; ++k) {
           const Peek p = peeks[k];
           State next;

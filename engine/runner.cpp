@@ -75,6 +75,22 @@ ModelRun run_on_model(const Scenario& scenario, const Profile& profile) {
       break;
     }
     if (cs.s.dead()) break;
+    if (cs.s.phase == Phase::unmodelled) {
+      switch (cs.s.exit_value) {
+      case unmodelled::kill_other_process:
+        run.error = "kill() with a pid other than 0 (rdi is the signal number in a handler); the "
+                    "agent's sandbox refuses it and the model does not follow it";
+        break;
+      case unmodelled::stack_misuse:
+        run.error = "the stack left the model's one slot: a second pushf, a popf or or/and with "
+                    "nothing pushed, or the handler's add rsp, 8 run twice";
+        break;
+      default:
+        run.error = "rt_sigreturn without a signal frame; the registers would come from stack "
+                    "garbage";
+      }
+      break;
+    }
     CheckState next;
     Violations v = 0;
     if (cs.s.phase == Phase::stopped) {
@@ -91,7 +107,7 @@ ModelRun run_on_model(const Scenario& scenario, const Profile& profile) {
         a = &kill;
       }
       Peek peeks[2];
-      model.peeks_for(cs.s, a->request, peeks);
+      model.peeks_for(cs.s, *a, peeks);
       v = monitored.step_tracer(cs, *a, peeks[0], next, &run.rules_fired);
       cs = next;
       if (a->request == Request::detach) {

@@ -28,11 +28,11 @@ Domain linux_domain() {
   };
   d.handler = {}; // the fixed tail only: add rsp, 8; nr rt_sigreturn; syscall; jmp
   // One value per role keeps bound 6 under a minute (docs/state-space.md measures the others):
-  // SIGUSR1 reaches the handler, SIGUSR2 kills; orig_rax = -1 emulates; rax = 7 is a result no
+  // SIGUSR1 reaches the handler, SIGUSR2 kills; orig_rax = -1 emulates; rax = 4242 is a result no
   // syscall here returns. TF edits multiply the space by four; `check --tf-edits` adds them.
   d.inject_signals = {sig::usr1, sig::usr2};
   d.orig_rax_edits = {nr::none};
-  d.rax_edits = {7};
+  d.rax_edits = {kTracerResult};
   d.tf_edits = {};
   return d;
 }

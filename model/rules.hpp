@@ -30,8 +30,6 @@ enum class RuleKind : uint8_t { decision, effect, choice };
     "SYSCALL_TRACE or SYSCALL_EMU in the entry work gives a syscall-enter-stop")                   \
   X(entry_emu_skips, decision, "kernel/entry/common.c syscall_trace_enter",                        \
     "SYSCALL_EMU in the entry work skips the syscall, whatever the tracer resumes with")           \
-  X(entry_nr_reread, effect, "kernel/entry/common.c syscall_trace_enter",                          \
-    "after the entry stop the syscall number is read again from orig_rax")                         \
   X(sys_minus1_keeps_rax, decision, "arch/x86/entry/common.c do_syscall_64",                       \
     "nr == -1 runs nothing and leaves rax as it is (the tracer's result)")                         \
   X(sys_invalid_enosys, effect, "arch/x86/entry/common.c do_syscall_64 (b337b4965e3a, 5.14)",      \
@@ -63,6 +61,9 @@ enum class RuleKind : uint8_t { decision, effect, choice };
     "syscall stops report SIGTRAP|0x80 with PTRACE_O_TRACESYSGOOD, else SIGTRAP")                  \
   X(report_syscall_injects, effect, "include/linux/ptrace.h ptrace_report_syscall",                \
     "a signal given when resuming from a syscall stop is sent with send_sig")                      \
+  X(report_fatal_skips, decision,                                                                  \
+    "include/linux/ptrace.h ptrace_report_syscall, kernel/signal.c complete_signal",               \
+    "a fatal signal given on detach from an entry stop ends the task before the syscall runs")     \
   X(report_syscall_info_op, decision, "kernel/ptrace.c ptrace_get_syscall_info",                   \
     "GET_SYSCALL_INFO's op is entry/exit only when si_code is SIGTRAP|0x80")                       \
   X(resume_sets_trace, decision, "kernel/ptrace.c ptrace_resume",                                  \

@@ -22,13 +22,23 @@ struct Frame {
   uint8_t rsi;         // an Arg, or kArgFramePtr in a handler
   uint8_t stack_depth; // 0 or 1: the alphabet pushes at most one value at a time
   uint8_t peek;        // Peek: what single-step arming committed the instruction at rip to be
-  uint8_t pad_[6];
+  uint8_t rdi;         // 0 in the program; the signal number in a handler
+  uint8_t rsp_moved;   // the handler's `add rsp, 8` ran: rsp points at the signal frame
+  uint8_t pad_[4];
 };
 static_assert(sizeof(Frame) == 24);
 
 inline constexpr uint8_t kArgFramePtr = 3; // rsi at handler entry: &siginfo, a valid pointer
 
-enum class Phase : uint8_t { user, stopped, exited, killed };
+// `unmodelled`: the tracee did something the model does not follow (exit_value says what); the
+// runner reports it as an error, and the explorer never reaches it.
+enum class Phase : uint8_t { user, stopped, exited, killed, unmodelled };
+namespace unmodelled {
+inline constexpr uint8_t sigreturn_without_frame = 1; // the frame would be stack garbage
+inline constexpr uint8_t kill_other_process = 2;      // kill(pid != 0): outside the sandbox
+inline constexpr uint8_t stack_misuse = 3; // a second pushf, a popf with nothing pushed, or a
+                                           // second `add rsp, 8`: the model keeps one slot
+} // namespace unmodelled
 
 // Why a stopped tracee stopped: this decides how a resume continues in the kernel.
 enum class StopWhy : uint8_t {
@@ -68,7 +78,7 @@ struct State {
 
   uint8_t work;       // work:: bits
   uint8_t entry_work; // work as syscall entry captured it, for the resume from the entry stop
-  uint8_t pending;    // pend:: bits
+  uint8_t pending;    // pend:: bits queued for this thread (task->pending): traps, send_sig
   int16_t trap_code;  // si_code of the pending SIGTRAP
   uint8_t in_handler; // a SIGUSR1 frame is live; SIGUSR1 is blocked
   uint8_t traced;     // 0 after detach
@@ -77,7 +87,9 @@ struct State {
   uint8_t written;           // bytes that reached the output pipe
   uint8_t exit_value;        // exit code, or the killing signal
   uint8_t pending_si_kernel; // pend:: bits of SIGUSR1/2 queued by send_sig (SI_KERNEL)
-  uint8_t pad_[5];
+  uint8_t pending_shared;    // pend:: bits queued for the process (kill): always SI_USER
+  uint8_t stop_shared;       // the signal at this signal-delivery-stop came from the shared queue
+  uint8_t pad_[3];
 
   State() { std::memset(static_cast<void*>(this), 0, sizeof(*this)); }
   State(const State& o) { std::memcpy(static_cast<void*>(this), &o, sizeof(*this)); }

@@ -107,15 +107,15 @@ X86Model::X86Model(const Profile& profile, std::optional<std::vector<Insn>> prog
 }
 
 std::vector<State> X86Model::initial_states(std::optional<bool> tracesysgood) const {
-  // The agent's child raised SIGSTOP with tgkill; the agent then wrote the registers
-  // (kernel/agent.cpp). So: a signal-delivery-stop for SIGSTOP, si_code SI_TKILL.
+  // The agent's child raised SIGSTOP with kill(0, SIGSTOP); the agent then wrote the registers
+  // (kernel/agent.cpp). So: a signal-delivery-stop for SIGSTOP, si_code SI_USER.
   State s;
   s.regs.rflags = static_cast<uint16_t>(x86::kInitialFlags);
   s.regs.rsi = static_cast<uint8_t>(Arg::buf);
   s.orig_rax = -1;
   s.traced = 1;
   s.last_request = static_cast<uint8_t>(Request::cont);
-  stop(s, StopWhy::initial, sig::stop, code::si_tkill, SyscallOp::none);
+  stop(s, StopWhy::initial, sig::stop, code::si_user, SyscallOp::none);
   std::vector<State> out;
   for (bool tsg : {false, true}) {
     if (tracesysgood && *tracesysgood != tsg) continue;
@@ -167,8 +167,14 @@ size_t X86Model::program_choices(const State& s, uint16_t* out) const {
   return n;
 }
 
-size_t X86Model::peeks_for(const State& s, Request r, Peek out[2]) const {
-  const bool steps = r == Request::singlestep || r == Request::sysemu_singlestep;
+size_t X86Model::peeks_for(const State& from, const Action& a, Peek out[2]) const {
+  const bool steps = a.request == Request::singlestep || a.request == Request::sysemu_singlestep;
+  State s = from;
+  if (steps) {
+    RuleCtx quiet;
+    for (const Edit& e : a.edits)
+      if (e.reg == Reg::rip) apply_edit(s, e, quiet); // the kernel peeks where rip now points
+  }
   const auto known = static_cast<Peek>(s.regs.peek);
   if (!steps || known != Peek::unknown) {
     out[0] = known;
@@ -178,7 +184,7 @@ size_t X86Model::peeks_for(const State& s, Request r, Peek out[2]) const {
     out[0] = fixed->op == Op::popf ? Peek::popf : Peek::not_popf;
     return 1;
   }
-  if (s.pc().space == Loc::Space::outside) {
+  if (s.pc().space == Loc::Space::outside || s.regs.pc >= program_length_ + 3) {
     out[0] = Peek::not_popf;
     return 1;
   }
@@ -193,6 +199,7 @@ size_t X86Model::peeks_for(const State& s, Request r, Peek out[2]) const {
 // Zeroes what no later transition or observation can read, so that states differing only in
 // dead values are one state. Each line names why the value is dead.
 void X86Model::canonicalize(State& s) const {
+  if (s.phase == Phase::unmodelled) return;
   if (s.dead()) {
     // Only the end line (exit status, bytes written) is observable after the end.
     State end;
@@ -211,6 +218,7 @@ void X86Model::canonicalize(State& s) const {
     // The next stop follows a kernel entry, which writes orig_rax first (syscall: the number;
     // exception: -1), so in user mode the old value is unreadable.
     s.orig_rax = 0;
+    s.stop_shared = 0;
   }
   if (!(s.phase == Phase::stopped && s.why == StopWhy::syscall_enter)) s.entry_work = 0;
   if (!(s.pending & pend::trap)) s.trap_code = 0;
@@ -227,11 +235,19 @@ void X86Model::stop(State& s, StopWhy why, int sig, int16_t code, SyscallOp op) 
   s.stop_op = static_cast<uint8_t>(op);
 }
 
-void X86Model::raise(State& s, int sig, int16_t code, Events& ev) const {
-  // Legacy (non-realtime) signals queue at most once: a second instance while one is pending
-  // is dropped (kernel/signal.c legacy_queue).
+void X86Model::raise(State& s, int sig, int16_t code, Events& ev, bool shared) const {
+  // kill() queues for the process (shared_pending); send_sig and force_sig queue for the thread
+  // (kernel/signal.c send_signal_locked with PIDTYPE_PGID vs PIDTYPE_PID). Legacy (non-realtime)
+  // signals queue at most once per queue: a second instance is dropped (legacy_queue).
   const uint8_t bit = pend_bit(sig);
-  if (!bit || (s.pending & bit)) return;
+  if (!bit) return;
+  if (shared) {
+    if (s.pending_shared & bit) return;
+    s.pending_shared |= bit;
+    ev.generated |= bit;
+    return;
+  }
+  if (s.pending & bit) return;
   s.pending |= bit;
   if (sig == sig::trap)
     s.trap_code = code;
@@ -251,11 +267,16 @@ void X86Model::debug_trap(State& s, int16_t code, RuleCtx& r, Events& ev) const 
 void X86Model::exit_to_user(State& s, RuleCtx& r, Events& ev) const {
   // kernel/entry/common.c exit_to_user_mode_loop -> arch_do_signal_or_restart -> get_signal.
   while (s.phase == Phase::user || s.phase == Phase::stopped) {
-    const uint8_t deliverable = static_cast<uint8_t>(s.pending & ~(s.in_handler ? pend::usr1 : 0));
-    if (!deliverable) {
+    // dequeue_signal: the thread's queue first, then the process's (kernel/signal.c).
+    const uint8_t blocked = s.in_handler ? pend::usr1 : 0;
+    const uint8_t own = static_cast<uint8_t>(s.pending & ~blocked);
+    const uint8_t shared = static_cast<uint8_t>(s.pending_shared & ~blocked);
+    if (!own && !shared) {
       s.phase = Phase::user;
       return;
     }
+    const bool from_shared = own == 0;
+    const uint8_t deliverable = from_shared ? shared : own;
     int sig;
     if (r.decide(RuleId::sig_order, true))
       sig = (deliverable & pend::trap)   ? sig::trap
@@ -266,11 +287,17 @@ void X86Model::exit_to_user(State& s, RuleCtx& r, Events& ev) const {
             : (deliverable & pend::usr1) ? sig::usr1
                                          : sig::trap;
     const uint8_t bit = pend_bit(sig);
-    s.pending &= static_cast<uint8_t>(~bit);
-    int16_t code = sig == sig::trap              ? s.trap_code
-                   : (s.pending_si_kernel & bit) ? static_cast<int16_t>(code::si_kernel)
-                                                 : static_cast<int16_t>(code::si_user);
-    s.pending_si_kernel &= static_cast<uint8_t>(~bit);
+    int16_t code = code::si_user;
+    if (from_shared) {
+      s.pending_shared &= static_cast<uint8_t>(~bit);
+    } else {
+      s.pending &= static_cast<uint8_t>(~bit);
+      code = sig == sig::trap              ? s.trap_code
+             : (s.pending_si_kernel & bit) ? static_cast<int16_t>(code::si_kernel)
+                                           : static_cast<int16_t>(code::si_user);
+      s.pending_si_kernel &= static_cast<uint8_t>(~bit);
+    }
+    s.stop_shared = from_shared;
     if (s.traced && r.decide(RuleId::sig_delivery_stop, true)) {
       stop(s, StopWhy::signal_delivery, sig, code, SyscallOp::none);
       return;
@@ -300,6 +327,7 @@ void X86Model::deliver(State& s, int sig, RuleCtx& r, Events& ev) const {
     s.regs.pc_space = static_cast<uint8_t>(Loc::Space::handler);
     s.regs.pc = 0;
     s.regs.rax = 0;
+    s.regs.rdi = static_cast<uint8_t>(sig); // the handler's first argument
     s.regs.rsi = kArgFramePtr;
     s.regs.stack_depth = 0;
     s.regs.stack_top = 0;
@@ -376,7 +404,9 @@ void X86Model::syscall_body(State& s, RuleCtx& r, Events& ev) const {
     if (r.effect(RuleId::sys_read_ebadf)) s.regs.rax = kEbadf;
     break;
   case nr::write:
-    if (r.decide(RuleId::sys_write_efault, !arg_is_valid_pointer(s.regs.rsi))) {
+    if (s.regs.rdi != 0) {
+      s.regs.rax = kEbadf; // fd 10 (rdi in a handler) is closed: the agent keeps only 0, 1, 2
+    } else if (r.decide(RuleId::sys_write_efault, !arg_is_valid_pointer(s.regs.rsi))) {
       s.regs.rax = kEfault;
     } else if (r.effect(RuleId::sys_write)) {
       if (s.written < 255) ++s.written;
@@ -387,11 +417,16 @@ void X86Model::syscall_body(State& s, RuleCtx& r, Events& ev) const {
     if (r.effect(RuleId::sys_getpid)) s.regs.rax = kPidToken;
     break;
   case nr::kill: {
+    if (s.regs.rdi != 0) {
+      s.phase = Phase::unmodelled;
+      s.exit_value = unmodelled::kill_other_process;
+      return;
+    }
     const int signo = arg_signal(s.regs.rsi);
     if (r.decide(RuleId::sys_kill_einval, signo == 0)) {
       s.regs.rax = kEinval;
     } else if (r.effect(RuleId::sys_kill_pends)) {
-      raise(s, signo, code::si_user, ev);
+      raise(s, signo, code::si_user, ev, /*shared=*/true);
       s.regs.rax = 0;
     }
     break;
@@ -400,16 +435,17 @@ void X86Model::syscall_body(State& s, RuleCtx& r, Events& ev) const {
     if (r.effect(RuleId::sys_exit_group)) {
       ++ev.retired;
       s.phase = Phase::exited;
-      s.exit_value = 0; // rdi is 0 throughout the program
+      s.exit_value = s.regs.rdi; // 0 in the program; the signal number if a handler calls it
       return;
     }
     break;
   case nr::rt_sigreturn:
-    if (!s.in_handler) {
-      // Not modelled: the frame would come from whatever the stack holds. Scenarios that do
-      // this are refused up front (unsupported_by_model); this only guards the explorer.
-      s.phase = Phase::killed;
-      s.exit_value = 11;
+    if (!s.in_handler || !s.regs.rsp_moved) {
+      // The frame would come from whatever the stack holds (no handler frame, or rsp not moved
+      // onto it because the tracer jumped over `add rsp, 8`): the kernel then restores garbage or
+      // raises SIGSEGV, and neither is predictable.
+      s.phase = Phase::unmodelled;
+      s.exit_value = unmodelled::sigreturn_without_frame;
       return;
     }
     if (r.effect(RuleId::sys_sigreturn_restores)) {
@@ -453,6 +489,14 @@ void X86Model::syscall_exit_work(State& s, RuleCtx& r, Events& ev) const {
 
 // ---- The tracee's step ----------------------------------------------------------------------
 
+namespace {
+State unmodelled_stack(State& s) {
+  s.phase = Phase::unmodelled;
+  s.exit_value = unmodelled::stack_misuse;
+  return s;
+}
+} // namespace
+
 State X86Model::execute(const State& from, const Insn& in, RuleCtx& r, Events& ev) const {
   State s = execute_raw(from, in, r, ev);
   canonicalize(s);
@@ -470,6 +514,8 @@ State X86Model::execute_raw(const State& from, const Insn& in, RuleCtx& r, Event
   case Op::nop:
     break;
   case Op::add_rsp8:
+    if (s.regs.rsp_moved) return unmodelled_stack(s);
+    s.regs.rsp_moved = 1;
     // add rsp, 8 sets the arithmetic flags from the new rsp: never zero, no carry on a sane stack.
     s.regs.rflags &= static_cast<uint16_t>(~(x86::ZF | x86::CF));
     break;
@@ -487,6 +533,7 @@ State X86Model::execute_raw(const State& from, const Insn& in, RuleCtx& r, Event
     s.regs.rbx = static_cast<uint8_t>(x86::rbx_after_setz<uint64_t>(s.regs.rflags));
     break;
   case Op::pushf: {
+    if (s.regs.stack_depth == 1) return unmodelled_stack(s);
     uint16_t image = s.regs.rflags;
     if (!r.decide(RuleId::pushf_leaks_tf, true) && (s.work & work::forced_tf))
       image &= static_cast<uint16_t>(~x86::TF);
@@ -497,14 +544,17 @@ State X86Model::execute_raw(const State& from, const Insn& in, RuleCtx& r, Event
   // or/and set ZF from the result and clear CF (SDM vol. 2B OR, AND); the pushed image always
   // has bit 1 set, so the result is never zero.
   case Op::or_tf:
+    if (s.regs.stack_depth == 0) return unmodelled_stack(s);
     s.regs.stack_top |= x86::TF;
     s.regs.rflags &= static_cast<uint16_t>(~(x86::ZF | x86::CF));
     break;
   case Op::and_tf:
+    if (s.regs.stack_depth == 0) return unmodelled_stack(s);
     s.regs.stack_top &= static_cast<uint16_t>(~x86::TF);
     s.regs.rflags &= static_cast<uint16_t>(~(x86::ZF | x86::CF));
     break;
   case Op::popf:
+    if (s.regs.stack_depth == 0) return unmodelled_stack(s);
     s.regs.rflags =
         static_cast<uint16_t>(x86::rflags_after_popf<uint64_t>(s.regs.rflags, s.regs.stack_top));
     s.regs.stack_depth = 0;
@@ -649,7 +699,7 @@ State X86Model::resume_raw(const State& from, const Action& a, Peek peek, RuleCt
           const int16_t code = sig == s.stop_sig ? s.stop_code
                                                  : r.choose<int16_t>(RuleId::sig_inject_si_user,
                                                                      code::si_user, s.stop_code);
-          raise(s, sig, code, ev);
+          raise(s, sig, code, ev, s.stop_shared != 0);
         }
       } else if (bit) {
         deliver(s, sig, r, ev);
@@ -663,6 +713,15 @@ State X86Model::resume_raw(const State& from, const Action& a, Peek peek, RuleCt
     if (sig && r.effect(RuleId::report_syscall_injects)) {
       ev.injected |= bit;
       raise(s, sig, code::si_kernel, ev);
+      // complete_signal makes a fatal, non-coredump signal a group exit at once, but only for an
+      // untraced task; ptrace_report_syscall_entry then returns fatal_signal_pending() and
+      // syscall_trace_enter skips the syscall. So a detach with SIGUSR2 ends the tracee here.
+      if (r.decide(RuleId::report_fatal_skips, !s.traced && sig == sig::usr2)) {
+        s.phase = Phase::killed;
+        s.exit_value = static_cast<uint8_t>(sig);
+        ev.delivered |= bit;
+        return s;
+      }
     }
     syscall_body(s, r, ev);
     return s;

@@ -63,7 +63,8 @@ public:
   const std::vector<Action>& tracer_domain() const { return tracer_domain_; }
 
   // Peek outcomes a resume with this request must branch over: writes 1 or 2, returns how many.
-  size_t peeks_for(const State& s, Request r, Peek out[2]) const;
+  // The instruction it peeks at is the one at rip after the action's edits.
+  size_t peeks_for(const State& s, const Action& a, Peek out[2]) const;
 
   State resume(const State& s, const Action& a, Peek peek, RuleCtx& rules, Events& ev) const;
   State execute(const State& s, const Insn& insn, RuleCtx& rules, Events& ev) const;
@@ -93,7 +94,7 @@ private:
   void syscall_exit_work(State& s, RuleCtx& r, Events& ev) const;
   void exit_to_user(State& s, RuleCtx& r, Events& ev) const;
   void deliver(State& s, int sig, RuleCtx& r, Events& ev) const;
-  void raise(State& s, int sig, int16_t code, Events& ev) const;
+  void raise(State& s, int sig, int16_t code, Events& ev, bool shared = false) const;
   void debug_trap(State& s, int16_t code, RuleCtx& r, Events& ev) const;
   void apply_edit(State& s, const Edit& e, RuleCtx& r) const;
   void stop(State& s, StopWhy why, int sig, int16_t code, SyscallOp op) const;

@@ -220,14 +220,16 @@ Violations monitor_step(const CheckState& pre, const TracerStep& step, const Eve
   const uint8_t raised = ev.generated;
   if (ev.suppressed) {
     const uint8_t gone = ev.suppressed & static_cast<uint8_t>(~raised);
-    if ((ev.delivered & gone) || (b.pending & gone)) v |= bit(PropertyId::signal_suppression);
+    if ((ev.delivered & gone) || ((b.pending | b.pending_shared) & gone))
+      v |= bit(PropertyId::signal_suppression);
   }
-  const uint8_t came_from = static_cast<uint8_t>(a.pending | raised | ev.injected);
+  const uint8_t came_from =
+      static_cast<uint8_t>(a.pending | a.pending_shared | raised | ev.injected);
   if (ev.delivered & ~came_from) v |= bit(PropertyId::signal_injection_once);
   if (ev.injected && !b.dead()) {
     for (uint8_t bitv : {pend::trap, pend::usr1, pend::usr2}) {
       if (!(ev.injected & bitv) || (ev.delivered & bitv)) continue;
-      const bool pending = b.pending & bitv;
+      const bool pending = (b.pending | b.pending_shared) & bitv;
       const bool stopped_for = b.phase == Phase::stopped && b.why == StopWhy::signal_delivery &&
                                pend_bit_of(b.stop_sig) == bitv;
       if (!pending && !stopped_for) v |= bit(PropertyId::signal_injection_once);

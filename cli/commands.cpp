@@ -1,0 +1,429 @@
+#include "cli/commands.hpp"
+
+#include "cli/options.hpp"
+#include "engine/check.hpp"
+#include "engine/runner.hpp"
+#include "kernel/target.hpp"
+#include "model/profile.hpp"
+#include "props/properties.hpp"
+#include "scenario/scenario.hpp"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+namespace ptmc::cli {
+
+namespace po = boost::program_options;
+
+bool stderr_is_terminal() {
+  return isatty(STDERR_FILENO) != 0;
+}
+
+uint64_t parse_size(const std::string& text) {
+  if (text.empty()) throw UsageError("empty size");
+  size_t pos = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &pos);
+  } catch (...) {
+    throw UsageError("not a size: '" + text + "' (use e.g. 8G, 512M, 1048576)");
+  }
+  std::string unit = text.substr(pos);
+  double mult = 1;
+  if (unit == "" || unit == "B")
+    mult = 1;
+  else if (unit == "K" || unit == "KiB" || unit == "k")
+    mult = 1024.0;
+  else if (unit == "M" || unit == "MiB")
+    mult = 1024.0 * 1024;
+  else if (unit == "G" || unit == "GiB")
+    mult = 1024.0 * 1024 * 1024;
+  else
+    throw UsageError("unknown size unit '" + unit + "' in '" + text + "'");
+  if (value <= 0) throw UsageError("size must be positive: '" + text + "'");
+  return static_cast<uint64_t>(value * mult);
+}
+
+namespace {
+
+std::string human_bytes(uint64_t b) {
+  if (b >= (1ull << 30)) return fmt::format("{:.2f} GiB", b / double(1ull << 30));
+  if (b >= (1ull << 20)) return fmt::format("{:.1f} MiB", b / double(1ull << 20));
+  return fmt::format("{:.0f} KiB", b / 1024.0);
+}
+
+std::string with_commas(uint64_t n) {
+  std::string s = std::to_string(n), out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i && (s.size() - i) % 3 == 0) out += ',';
+    out += s[i];
+  }
+  return out;
+}
+
+const Profile& profile_or_throw(const std::string& name) {
+  if (const Profile* p = find_profile(name)) return *p;
+  std::string known;
+  for (const auto& p : profiles()) known += (known.empty() ? "" : ", ") + p.name;
+  throw UsageError("unknown profile '" + name + "' (known: " + known + ")");
+}
+
+CheckOptions check_options(const po::variables_map& vm) {
+  CheckOptions o;
+  if (vm.count("bound")) {
+    const int b = vm["bound"].as<int>();
+    if (b < 1 || b > 200)
+      throw UsageError("--bound must be between 1 and 200, not " + std::to_string(b));
+    o.bound = b;
+  }
+  if (vm.count("max-states")) {
+    const auto n = vm["max-states"].as<long long>();
+    if (n < 1) throw UsageError("--max-states must be positive");
+    o.max_states = static_cast<uint64_t>(n);
+  }
+  if (vm.count("max-memory")) o.max_bytes = parse_size(vm["max-memory"].as<std::string>());
+  if (vm.count("property"))
+    for (const auto& name : vm["property"].as<std::vector<std::string>>()) {
+      auto id = property_by_name(name);
+      if (!id) throw UsageError("unknown property '" + name + "' (see 'ptmc props')");
+      o.only.push_back(*id);
+    }
+  if (stderr_is_terminal() && !vm.count("quiet")) {
+    o.progress = [](const std::string& phase, uint64_t s, uint64_t t, uint32_t d, double sec) {
+      fmt::print(stderr, "\r[{}] {} states, {} transitions, depth {}, {:.0f} states/s   ", phase,
+                 with_commas(s), with_commas(t), d, sec > 0 ? s / sec : 0.0);
+      std::fflush(stderr);
+    };
+  }
+  return o;
+}
+
+void clear_progress_line() {
+  if (stderr_is_terminal()) fmt::print(stderr, "\r{:80}\r", "");
+}
+
+void add_limit_options(po::options_description& d) {
+  d.add_options()("profile,p", po::value<std::string>()->required(),
+                  "profile name (see 'ptmc profiles')")(
+      "bound,b", po::value<int>(), "program length bound (default: the profile's)")(
+      "max-states", po::value<long long>(), "stop after this many states (exit 3)")(
+      "max-memory", po::value<std::string>(),
+      "stop before the engine's tables exceed this, e.g. 8G (exit 3)")("quiet,q",
+                                                                       "no progress line");
+}
+
+} // namespace
+
+// ---- profiles, props ------------------------------------------------------------------------
+
+int cmd_profiles(const Args& args) {
+  po::options_description d("ptmc profiles: list the profiles");
+  d.add_options()("json", "print JSON");
+  po::variables_map vm;
+  if (!parse_options(args, d, nullptr, vm)) return kOk;
+  if (vm.count("json")) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& p : profiles())
+      j.push_back({{"name", p.name},
+                   {"parent", p.parent},
+                   {"arch", p.arch},
+                   {"summary", p.summary},
+                   {"bound", p.domain.program_bound}});
+    fmt::print("{}\n", j.dump(2));
+    return kOk;
+  }
+  for (const auto& p : profiles())
+    fmt::print("{:<22} {}{}\n", p.name, p.summary,
+               p.parent.empty() ? "" : " [delta on " + p.parent + "]");
+  return kOk;
+}
+
+int cmd_props(const Args& args) {
+  po::options_description d("ptmc props: list the properties");
+  d.add_options()("json", "print JSON")("verbose,v", "print each precise definition");
+  po::variables_map vm;
+  if (!parse_options(args, d, nullptr, vm)) return kOk;
+  if (vm.count("json")) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& p : property_table())
+      j.push_back({{"name", p.name},
+                   {"method", method_name(p.method)},
+                   {"meaning", p.meaning},
+                   {"definition", p.definition},
+                   {"tracer_visible", p.tracer_visible}});
+    fmt::print("{}\n", j.dump(2));
+    return kOk;
+  }
+  for (const auto& p : property_table()) {
+    fmt::print("{:<28} [{}] {}\n", p.name, method_name(p.method), p.meaning);
+    if (vm.count("verbose")) fmt::print("    {}\n\n", p.definition);
+  }
+  return kOk;
+}
+
+// ---- explore --------------------------------------------------------------------------------
+
+int cmd_explore(const Args& args) {
+  po::options_description d("ptmc explore --profile P [options]: explore a profile's state space");
+  add_limit_options(d);
+  d.add_options()("dot", po::value<std::string>(),
+                  "write the state graph as Graphviz DOT to this file")("json", "print JSON");
+  po::variables_map vm;
+  if (!parse_options(args, d, nullptr, vm)) return kOk;
+  const Profile& profile = profile_or_throw(vm["profile"].as<std::string>());
+  const CheckOptions o = check_options(vm);
+  std::optional<std::string> dot;
+  if (vm.count("dot")) dot = vm["dot"].as<std::string>();
+  const auto r = explore_profile(profile, o, dot);
+  clear_progress_line();
+  if (r.dot_error) {
+    fmt::print(stderr, "ptmc explore: error: {}\n", *r.dot_error);
+    return kBadInput;
+  }
+  const double rate = r.stats.seconds > 0 ? r.stats.states / r.stats.seconds : 0;
+  if (vm.count("json")) {
+    nlohmann::json j = {{"profile", profile.name},
+                        {"bound", o.bound.value_or(profile.domain.program_bound)},
+                        {"states", r.stats.states},
+                        {"transitions", r.stats.transitions},
+                        {"depth", r.stats.depth},
+                        {"seconds", r.stats.seconds},
+                        {"states_per_second", rate},
+                        {"engine_bytes", r.stats.peak_bytes},
+                        {"rss_peak_bytes", r.rss_peak_bytes},
+                        {"complete", r.stats.complete}};
+    fmt::print("{}\n", j.dump(2));
+  } else {
+    fmt::print("profile {}, program bound {}\n", profile.name,
+               o.bound.value_or(profile.domain.program_bound));
+    fmt::print("states       {}\ntransitions  {}\ndepth        {}\ntime         {:.2f} s\n"
+               "rate         {} states/s\nmemory       {} peak RSS ({} in the engine's tables)\n",
+               with_commas(r.stats.states), with_commas(r.stats.transitions), r.stats.depth,
+               r.stats.seconds, with_commas(static_cast<uint64_t>(rate)),
+               human_bytes(r.rss_peak_bytes), human_bytes(r.stats.peak_bytes));
+    if (dot) fmt::print("graph        {}\n", *dot);
+  }
+  if (!r.stats.complete) {
+    fmt::print(stderr,
+               "ptmc explore: stopped by {} before the state space was covered; the figures above "
+               "are partial\n",
+               r.stats.stopped_by);
+    return kLimit;
+  }
+  return kOk;
+}
+
+// ---- check ----------------------------------------------------------------------------------
+
+int cmd_check(const Args& args) {
+  po::options_description d("ptmc check --profile P [options]: decide every property");
+  add_limit_options(d);
+  d.add_options()("property", po::value<std::vector<std::string>>(),
+                  "check only this property (repeatable)")("json", "print JSON");
+  po::variables_map vm;
+  if (!parse_options(args, d, nullptr, vm)) return kOk;
+  const Profile& profile = profile_or_throw(vm["profile"].as<std::string>());
+  const CheckOptions o = check_options(vm);
+  const CheckReport rep = check_profile(profile, o);
+  clear_progress_line();
+
+  bool unexpected = false;
+  for (const auto& r : rep.results) unexpected |= r.verdict == Verdict::violated;
+
+  if (vm.count("json")) {
+    nlohmann::json props = nlohmann::json::array();
+    for (const auto& r : rep.results) {
+      nlohmann::json p = {{"property", property_info(r.property).name},
+                          {"verdict", verdict_name(r.verdict)},
+                          {"states", r.states},
+                          {"depth", r.depth},
+                          {"seconds", r.seconds},
+                          {"engine_bytes", r.peak_bytes},
+                          {"note", r.note}};
+      if (r.counterexample) {
+        p["counterexample"] = format_scenario(*r.counterexample);
+        p["counterexample_length"] = r.counterexample_length;
+      }
+      props.push_back(p);
+    }
+    nlohmann::json j = {{"profile", rep.profile},
+                        {"bound", rep.bound},
+                        {"states", rep.main.states},
+                        {"transitions", rep.main.transitions},
+                        {"depth", rep.main.depth},
+                        {"seconds", rep.main.seconds},
+                        {"complete", rep.complete},
+                        {"rss_peak_bytes", rep.rss_peak_bytes},
+                        {"rules_covered", rep.rules_covered.count()},
+                        {"rules", kRuleCount},
+                        {"properties", props}};
+    fmt::print("{}\n", j.dump(2));
+  } else {
+    const double rate = rep.main.seconds > 0 ? rep.main.states / rep.main.seconds : 0;
+    fmt::print("profile {}, program bound {}\n", rep.profile, rep.bound);
+    fmt::print(
+        "explored {} states, {} transitions, depth {}, in {:.2f} s ({} states/s); peak RSS {}\n",
+        with_commas(rep.main.states), with_commas(rep.main.transitions), rep.main.depth,
+        rep.main.seconds, with_commas(static_cast<uint64_t>(rate)),
+        human_bytes(rep.rss_peak_bytes));
+    fmt::print("rules exercised: {} of {}\n\n", rep.rules_covered.count(), kRuleCount);
+    fmt::print("{:<28} {:<19} {:>11} {:>6} {:>8} {:>10}\n", "property", "verdict", "states",
+               "depth", "time", "memory");
+    for (const auto& r : rep.results)
+      fmt::print("{:<28} {:<19} {:>11} {:>6} {:>7.2f}s {:>10}\n", property_info(r.property).name,
+                 verdict_name(r.verdict), with_commas(r.states), r.depth, r.seconds,
+                 human_bytes(r.peak_bytes));
+    for (const auto& r : rep.results) {
+      if (!r.counterexample) continue;
+      const bool expected = r.verdict == Verdict::expected_violation;
+      fmt::print("\n{} {}: shortest counterexample, {} transitions{}\n",
+                 expected ? "expected violation of" : "VIOLATED", property_info(r.property).name,
+                 r.counterexample_length,
+                 expected ? "" : " (replay: save it to a file and run 'ptmc run FILE --on model')");
+      if (!r.note.empty()) fmt::print("# {}\n", r.note);
+      fmt::print("{}", format_scenario(*r.counterexample));
+    }
+  }
+  if (unexpected) return kViolation;
+  if (!rep.complete) {
+    fmt::print(stderr, "ptmc check: a limit stopped the exploration; 'holds' became 'unknown' "
+                       "where the space was not covered\n");
+    return kLimit;
+  }
+  return kOk;
+}
+
+// ---- run ------------------------------------------------------------------------------------
+
+std::optional<Scenario> load_scenario(const std::string& path, int& exit_code) {
+  std::ifstream f(path);
+  if (!f) {
+    fmt::print(stderr, "ptmc: error: cannot read '{}'\n", path);
+    exit_code = kBadInput;
+    return std::nullopt;
+  }
+  std::stringstream ss;
+  ss << f.rdbuf();
+  auto parsed = parse_scenario(ss.str(), path);
+  if (parsed.error) {
+    fmt::print(stderr, "{}\n", parsed.error->what());
+    exit_code = kBadInput;
+    return std::nullopt;
+  }
+  if (!find_profile(parsed.scenario->profile)) {
+    fmt::print(stderr, "{}: error: unknown profile '{}' (see 'ptmc profiles')\n", path,
+               parsed.scenario->profile);
+    exit_code = kBadInput;
+    return std::nullopt;
+  }
+  return parsed.scenario;
+}
+
+nlohmann::json trace_json(const Trace& t) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& line : t) {
+    // The JSON carries the same fields as the text: split the canonical line into them.
+    const std::string text = format_trace_line(line);
+    nlohmann::json o;
+    std::istringstream in(text);
+    std::string word;
+    in >> word;
+    o["kind"] = word;
+    while (in >> word) {
+      const auto eq = word.find('=');
+      if (eq != std::string::npos) o[word.substr(0, eq)] = word.substr(eq + 1);
+    }
+    a.push_back(o);
+  }
+  return a;
+}
+
+int cmd_run(const Args& args) {
+  po::options_description d("ptmc run FILE --on TARGET [options]: run a scenario");
+  d.add_options()("file", po::value<std::string>()->required(), "scenario file")(
+      "on", po::value<std::string>()->default_value("model"),
+      "model, host or qemu-x86_64")("kernel", po::value<std::string>(),
+                                    "qemu targets: boot this kernel image instead of Debian's")(
+      "timeout", po::value<double>()->default_value(2.0),
+      "seconds for each wait on the tracee")("json", "print JSON");
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  po::variables_map vm;
+  if (!parse_options(args, d, &pos, vm)) return kOk;
+  int code = kOk;
+  const auto scenario = load_scenario(vm["file"].as<std::string>(), code);
+  if (!scenario) return code;
+  const std::string target = vm["on"].as<std::string>();
+
+  Trace trace;
+  std::vector<RunViolation> violations;
+  std::string where = target, kernel_release;
+  if (target == "model") {
+    const ModelRun run = run_on_model(*scenario, *find_profile(scenario->profile));
+    if (run.error) {
+      fmt::print(stderr, "{}: error: the model cannot run this scenario: {}\n", scenario->source,
+                 *run.error);
+      return kBadInput;
+    }
+    trace = run.trace;
+    violations = run.violations;
+    where = "model:" + scenario->profile;
+  } else if (kernel::is_target(target)) {
+    kernel::TargetOptions to;
+    if (vm.count("kernel")) to.kernel_image = vm["kernel"].as<std::string>();
+    to.wait_timeout_s = vm["timeout"].as<double>();
+    const auto res = kernel::run_on_target(target, {*scenario}, to);
+    kernel_release = res.kernel_release;
+    if (res.error) fmt::print(stderr, "ptmc run: {}: {}\n", target, *res.error);
+    if (res.outcomes.empty()) return kBadInput;
+    const auto& o = res.outcomes.front();
+    trace = o.trace;
+    if (o.status != kernel::OutcomeStatus::ok) {
+      fmt::print(stderr, "ptmc run: {} on {}: {}\n", scenario->source, target, o.message);
+    }
+    where = target + (kernel_release.empty() ? "" : " (Linux " + kernel_release + ")");
+    if (o.status != kernel::OutcomeStatus::ok && trace.empty()) return kLimit;
+  } else {
+    std::string known = "model";
+    for (const auto& t : kernel::target_names()) known += ", " + t;
+    throw UsageError("unknown target '" + target + "' (known: " + known + ")");
+  }
+
+  std::optional<size_t> diff;
+  if (scenario->expect) diff = first_difference(*scenario->expect, trace);
+
+  if (vm.count("json")) {
+    nlohmann::json j = {
+        {"scenario", scenario->source}, {"target", target}, {"trace", trace_json(trace)}};
+    if (!kernel_release.empty()) j["kernel"] = kernel_release;
+    nlohmann::json vs = nlohmann::json::array();
+    for (const auto& v : violations)
+      vs.push_back({{"property", property_info(v.property).name}, {"line", v.trace_line}});
+    j["violations"] = vs;
+    if (scenario->expect) j["matches_expect"] = !diff.has_value();
+    fmt::print("{}\n", j.dump(2));
+  } else {
+    fmt::print("# {} on {}\n", scenario->source, where);
+    for (const auto& line : trace) fmt::print("{}\n", format_trace_line(line));
+    for (const auto& v : violations)
+      fmt::print("# violates {} at trace line {}\n", property_info(v.property).name,
+                 v.trace_line + 1);
+    if (diff) {
+      fmt::print("# differs from expect: at line {}\n", *diff + 1);
+      fmt::print("#   expected: {}\n", *diff < scenario->expect->size()
+                                           ? format_trace_line((*scenario->expect)[*diff])
+                                           : "(end)");
+      fmt::print("#   actual:   {}\n",
+                 *diff < trace.size() ? format_trace_line(trace[*diff]) : "(end)");
+    } else if (scenario->expect) {
+      fmt::print("# matches expect\n");
+    }
+  }
+  return diff ? kViolation : kOk;
+}
+
+} // namespace ptmc::cli

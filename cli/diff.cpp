@@ -1,0 +1,223 @@
+// ptmc diff --on TARGET: the model against a real kernel, over a systematic enumeration or a
+// random sample. Disagreements are minimized and shown side by side.
+#include "cli/commands.hpp"
+#include "cli/diff_core.hpp"
+#include "cli/options.hpp"
+#include "engine/runner.hpp"
+#include "model/x86_model.hpp"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+
+namespace ptmc::cli {
+
+namespace po = boost::program_options;
+
+namespace {
+
+bool disagrees(const Scenario& s, const kernel::Outcome& o, const Profile& p) {
+  if (o.status != kernel::OutcomeStatus::ok) return false;
+  const ModelRun run = run_on_model(s, p);
+  return !run.error && first_difference(run.trace, o.trace).has_value();
+}
+
+// One-step shrinks of a scenario: drop an action, drop an instruction, make one a nop, drop the
+// repeat. Each is still a valid scenario for the model.
+std::vector<Scenario> shrinks(const Scenario& s) {
+  std::vector<Scenario> out;
+  for (size_t i = s.actions.size(); i-- > 0;) {
+    Scenario t = s;
+    t.actions.erase(t.actions.begin() + static_cast<long>(i));
+    out.push_back(t);
+  }
+  for (size_t i = s.program.size(); i-- > 0;) {
+    Scenario t = s;
+    t.program.erase(t.program.begin() + static_cast<long>(i));
+    if (!t.program.empty()) out.push_back(t);
+    if (s.program[i].op != Op::nop) {
+      Scenario u = s;
+      u.program[i] = Insn{Op::nop, 0, Arg::buf};
+      out.push_back(u);
+    }
+  }
+  for (size_t i = 0; i < s.actions.size(); ++i)
+    if (!s.actions[i].edits.empty() || s.actions[i].signal || s.actions[i].pass) {
+      Scenario t = s;
+      t.actions[i].edits.clear();
+      t.actions[i].signal = 0;
+      t.actions[i].pass = false;
+      out.push_back(t);
+    }
+  std::vector<Scenario> valid;
+  for (auto& t : out)
+    if (!unsupported_by_model(t)) valid.push_back(std::move(t));
+  return valid;
+}
+
+// Greedy shrinking against the real target: each round runs every one-step shrink in one batch
+// (one VM boot on qemu) and keeps the first that still disagrees.
+std::pair<Scenario, kernel::Outcome> minimize(const DiffSpec& spec, Scenario s, kernel::Outcome o,
+                                              int max_rounds) {
+  for (int round = 0; round < max_rounds; ++round) {
+    const auto candidates = shrinks(s);
+    if (candidates.empty()) break;
+    DiffSpec quiet = spec;
+    quiet.quiet = true;
+    const DiffCorpus c = run_batch_on_target(quiet, candidates);
+    bool progressed = false;
+    for (size_t i = 0; i < candidates.size() && i < c.outcomes.size(); ++i)
+      if (disagrees(candidates[i], c.outcomes[i], *spec.profile)) {
+        s = candidates[i];
+        o = c.outcomes[i];
+        progressed = true;
+        break;
+      }
+    if (!progressed) break;
+  }
+  return {s, o};
+}
+
+void side_by_side(const Trace& model, const Trace& kernel, const std::string& kernel_name) {
+  fmt::print("  {:<4} {:<70} | {}\n", "", "model", kernel_name);
+  const size_t n = std::max(model.size(), kernel.size());
+  for (size_t i = 0; i < n; ++i) {
+    const std::string a = i < model.size() ? format_trace_line(model[i]) : "";
+    const std::string b = i < kernel.size() ? format_trace_line(kernel[i]) : "";
+    fmt::print("  {:<4} {:<70} | {}\n", a == b ? "" : "≠", a, a == b ? "=" : b);
+  }
+}
+
+} // namespace
+
+int cmd_diff(const Args& args) {
+  po::options_description d(
+      "ptmc diff --on TARGET [options]: compare the model with a real kernel");
+  d.add_options()("on", po::value<std::string>()->required(), "host or qemu-x86_64")(
+      "profile,p", po::value<std::string>()->default_value("linux-x86_64"),
+      "the model profile")("length", po::value<int>()->default_value(2),
+                           "programs of 1..N instructions over the alphabet")(
+      "depth", po::value<int>()->default_value(2),
+      "tracer actions per scenario, before `repeat cont sig=pass`")(
+      "random", po::value<long long>(), "sample N random scenarios instead of enumerating")(
+      "seed", po::value<unsigned long long>()->default_value(1), "seed for --random")(
+      "scenarios", po::value<std::string>(), "also run every *.ptmc file in this directory")(
+      "kernel", po::value<std::string>(), "qemu targets: boot this kernel image")(
+      "batch", po::value<long long>()->default_value(4000), "scenarios per agent run / VM boot")(
+      "examples", po::value<int>()->default_value(3), "disagreements to minimize and show")(
+      "json", "print JSON")("report", po::value<std::string>(),
+                            "write a Markdown report to this file")("quiet,q", "no progress");
+  po::variables_map vm;
+  if (!parse_options(args, d, nullptr, vm)) return kOk;
+
+  DiffSpec spec;
+  const std::string pname = vm["profile"].as<std::string>();
+  spec.profile = find_profile(pname);
+  if (!spec.profile) throw UsageError("unknown profile '" + pname + "'");
+  spec.target = vm["on"].as<std::string>();
+  if (!kernel::is_target(spec.target))
+    throw UsageError("unknown target '" + spec.target + "' (host, qemu-x86_64)");
+  spec.length = vm["length"].as<int>();
+  spec.depth = vm["depth"].as<int>();
+  if (spec.length < 1 || spec.length > 4) throw UsageError("--length must be 1..4");
+  if (spec.depth < 0 || spec.depth > 6) throw UsageError("--depth must be 0..6");
+  if (vm.count("random")) {
+    const long long n = vm["random"].as<long long>();
+    if (n < 1) throw UsageError("--random must be positive");
+    spec.random = static_cast<size_t>(n);
+  }
+  spec.seed = vm["seed"].as<unsigned long long>();
+  const long long batch = vm["batch"].as<long long>();
+  if (batch < 1) throw UsageError("--batch must be positive");
+  spec.batch = static_cast<size_t>(batch);
+  spec.quiet = vm.count("quiet") > 0;
+  if (vm.count("kernel")) spec.target_options.kernel_image = vm["kernel"].as<std::string>();
+  if (vm.count("scenarios")) {
+    const std::string dir = vm["scenarios"].as<std::string>();
+    if (!std::filesystem::is_directory(dir))
+      throw UsageError("--scenarios: not a directory: " + dir);
+    std::vector<std::string> files;
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+      if (e.path().extension() == ".ptmc") files.push_back(e.path().string());
+    std::sort(files.begin(), files.end());
+    spec.extra_files = files;
+  }
+
+  const DiffCorpus corpus = collect_kernel_traces(spec);
+  if (corpus.fatal) {
+    fmt::print(stderr, "ptmc diff: {}: {}\n", spec.target, *corpus.fatal);
+    return kLimit;
+  }
+  const DiffOutcome out =
+      diff_model_against(corpus, *spec.profile, static_cast<size_t>(vm["examples"].as<int>()));
+  const std::string kernel_name = spec.target + " Linux " + corpus.kernel_release;
+
+  std::vector<std::string> unconfirmed;
+  for (const auto& r : rule_table())
+    if (!out.confirmed.test(static_cast<size_t>(r.id))) unconfirmed.push_back(std::string(r.name));
+
+  const double rate = corpus.seconds > 0 ? corpus.scenarios.size() / corpus.seconds : 0;
+  if (vm.count("json")) {
+    nlohmann::json j = {{"target", spec.target},
+                        {"kernel", corpus.kernel_release},
+                        {"accel", corpus.accel},
+                        {"scenarios", corpus.scenarios.size()},
+                        {"compared", out.compared},
+                        {"agree", out.agree},
+                        {"disagree", out.disagree},
+                        {"kernel_failed", out.kernel_failed},
+                        {"model_refused", out.model_refused},
+                        {"seconds", corpus.seconds},
+                        {"seconds_boot", corpus.seconds_boot},
+                        {"unconfirmed_rules", unconfirmed},
+                        {"errors", corpus.errors}};
+    fmt::print("{}\n", j.dump(2));
+  } else {
+    fmt::print("ptmc diff: model {} against {} ({}{})\n", spec.profile->name, spec.target,
+               corpus.kernel_release.empty() ? "kernel unknown" : "Linux " + corpus.kernel_release,
+               corpus.accel.empty() ? "" : ", " + corpus.accel);
+    fmt::print(
+        "scenarios {}: {} agree, {} disagree, {} failed on the kernel, {} refused by the model\n",
+        corpus.scenarios.size(), out.agree, out.disagree, out.kernel_failed, out.model_refused);
+    fmt::print("kernel time {:.1f} s ({:.0f} scenarios/s{})\n", corpus.seconds, rate,
+               corpus.seconds_boot > 0 ? fmt::format(", {:.1f} s booting", corpus.seconds_boot)
+                                       : "");
+    fmt::print("rules confirmed by agreeing runs: {} of {}\n", kRuleCount - unconfirmed.size(),
+               kRuleCount);
+    if (!unconfirmed.empty()) {
+      fmt::print("unconfirmed rules:");
+      for (const auto& u : unconfirmed) fmt::print(" {}", u);
+      fmt::print("\n");
+    }
+    for (const auto& e : corpus.errors) fmt::print("target error: {}\n", e);
+    for (size_t k = 0; k < corpus.outcomes.size(); ++k)
+      if (corpus.outcomes[k].status != kernel::OutcomeStatus::ok)
+        fmt::print("kernel failure in {}: {}\n", corpus.scenarios[k].source,
+                   corpus.outcomes[k].message);
+    for (size_t idx : out.disagreements) {
+      auto [s, o] = minimize(spec, corpus.scenarios[idx], corpus.outcomes[idx], 12);
+      const ModelRun run = run_on_model(s, *spec.profile);
+      fmt::print("\ndisagreement ({}, minimized):\n{}", corpus.scenarios[idx].source,
+                 format_scenario(s));
+      side_by_side(run.trace, o.trace, kernel_name);
+    }
+  }
+  if (vm.count("report")) {
+    std::ofstream f(vm["report"].as<std::string>());
+    f << "# Differential run: " << spec.profile->name << " against " << kernel_name << "\n\n"
+      << corpus.scenarios.size() << " scenarios, " << out.agree << " agree, " << out.disagree
+      << " disagree, " << out.kernel_failed << " failed on the kernel.\n\nUnconfirmed rules: "
+      << (unconfirmed.empty() ? std::string("none")
+                              : fmt::format("{}", fmt::join(unconfirmed, ", ")))
+      << "\n";
+  }
+  if (out.disagree > 0 || out.kernel_failed > 0) return kViolation;
+  if (!corpus.errors.empty()) return kLimit;
+  return kOk;
+}
+
+} // namespace ptmc::cli

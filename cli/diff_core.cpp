@@ -1,0 +1,201 @@
+#include "cli/diff_core.hpp"
+
+#include "engine/runner.hpp"
+#include "model/x86_model.hpp"
+
+#include <fmt/core.h>
+
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <sstream>
+#include <unistd.h>
+
+namespace ptmc::cli {
+
+namespace {
+
+const Request kResumes[] = {Request::cont, Request::syscall, Request::singlestep, Request::sysemu,
+                            Request::sysemu_singlestep};
+
+Scenario base_scenario(const DiffSpec& spec) {
+  Scenario s;
+  s.profile = spec.profile->name;
+  s.handler = spec.profile->domain.handler;
+  s.repeat = Action{Request::cont, 0, true, {}};
+  s.repeat_max = 40;
+  return s;
+}
+
+void enumerate_programs(const std::vector<Insn>& alphabet, int length,
+                        std::vector<std::vector<Insn>>& out) {
+  std::vector<Insn> cur;
+  std::function<void()> rec = [&] {
+    if (!cur.empty()) out.push_back(cur);
+    if (static_cast<int>(cur.size()) == length) return;
+    for (const Insn& in : alphabet) {
+      cur.push_back(in);
+      rec();
+      cur.pop_back();
+    }
+  };
+  rec();
+}
+
+} // namespace
+
+std::vector<Scenario> enumerate_scenarios(const DiffSpec& spec) {
+  std::vector<Scenario> out;
+  const auto& alphabet = spec.profile->domain.alphabet;
+  if (spec.random) {
+    std::mt19937_64 rng(spec.seed);
+    auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
+    const int signals[] = {0, sig::usr1, sig::usr2, sig::trap};
+    while (out.size() < *spec.random) {
+      Scenario s = base_scenario(spec);
+      s.options.tracesysgood = rng() & 1;
+      const size_t n = 1 + pick(static_cast<size_t>(spec.length) + 3);
+      for (size_t i = 0; i < n; ++i) s.program.push_back(alphabet[pick(alphabet.size())]);
+      const size_t k = 1 + pick(static_cast<size_t>(spec.depth) + 3);
+      for (size_t i = 0; i < k; ++i) {
+        Action a{kResumes[pick(5)], 0, false, {}};
+        if (pick(40) == 0) a.request = pick(2) ? Request::detach : Request::kill;
+        switch (pick(9)) {
+        case 7: {
+          // rip to an instruction of the program or the handler (both are real code).
+          const bool handler = pick(4) == 0;
+          const size_t limit = handler ? s.handler.size() + 4 : s.program.size() + 3;
+          a.edits.push_back(Edit{Reg::rip, 0,
+                                 Loc{handler ? Loc::Space::handler : Loc::Space::program,
+                                     static_cast<uint16_t>(pick(limit))}});
+          break;
+        }
+        case 0:
+          a.signal = signals[pick(4)];
+          break;
+        case 1:
+          a.pass = true;
+          break;
+        case 2:
+          a.edits.push_back(Edit{Reg::orig_rax, pick(2) ? -1 : nr::getpid, {}});
+          break;
+        case 3:
+          a.edits.push_back(Edit{Reg::rax, kTracerResult, {}});
+          break;
+        case 4:
+          a.edits.push_back(Edit{Reg::tf, static_cast<int64_t>(pick(2)), {}});
+          break;
+        default:
+          break;
+        }
+        s.actions.push_back(a);
+      }
+      if (unsupported_by_model(s)) continue;
+      s.source = fmt::format("random-{}-{}", spec.seed, out.size());
+      out.push_back(std::move(s));
+    }
+  } else {
+    std::vector<std::vector<Insn>> programs;
+    enumerate_programs(alphabet, spec.length, programs);
+    std::vector<std::vector<Request>> sequences{{}};
+    for (int d = 0; d < spec.depth; ++d) {
+      std::vector<std::vector<Request>> longer;
+      for (const auto& seq : sequences)
+        for (Request r : kResumes) {
+          auto s = seq;
+          s.push_back(r);
+          longer.push_back(s);
+        }
+      sequences = std::move(longer);
+    }
+    size_t n = 0;
+    for (const auto& prog : programs)
+      for (const auto& seq : sequences) {
+        Scenario s = base_scenario(spec);
+        s.program = prog;
+        for (Request r : seq) s.actions.push_back(Action{r, 0, false, {}});
+        s.options.tracesysgood = (n++ % 2) == 0;
+        if (unsupported_by_model(s)) continue;
+        s.source = fmt::format("enum-{}", out.size());
+        out.push_back(std::move(s));
+      }
+  }
+  for (const auto& file : spec.extra_files) {
+    std::ifstream f(file);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    auto parsed = parse_scenario(ss.str(), file);
+    if (parsed.scenario && parsed.scenario->profile == spec.profile->name)
+      out.push_back(*parsed.scenario);
+  }
+  return out;
+}
+
+DiffCorpus run_batch_on_target(const DiffSpec& spec, const std::vector<Scenario>& scenarios) {
+  DiffCorpus c;
+  c.target = spec.target;
+  c.scenarios = scenarios;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (size_t start = 0; start < scenarios.size(); start += spec.batch) {
+    const size_t end = std::min(scenarios.size(), start + spec.batch);
+    std::vector<Scenario> batch(scenarios.begin() + start, scenarios.begin() + end);
+    if (!spec.quiet && isatty(STDERR_FILENO))
+      fmt::print(stderr, "\r[diff] {} scenarios {}..{} on {}   ", spec.target, start, end,
+                 spec.target);
+    const auto res = kernel::run_on_target(spec.target, batch, spec.target_options);
+    if (!res.kernel_release.empty()) c.kernel_release = res.kernel_release;
+    if (!res.accel.empty()) c.accel = res.accel;
+    c.seconds_boot += res.seconds_boot;
+    if (res.error) {
+      c.errors.push_back(*res.error);
+      if (res.outcomes.empty() && start == 0) c.fatal = *res.error;
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (i < res.outcomes.size()) {
+        c.outcomes.push_back(res.outcomes[i]);
+      } else {
+        kernel::Outcome o;
+        o.status = kernel::OutcomeStatus::error;
+        o.message = "no result from " + spec.target;
+        c.outcomes.push_back(o);
+      }
+    }
+  }
+  if (!spec.quiet && isatty(STDERR_FILENO)) fmt::print(stderr, "\r{:80}\r", "");
+  c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return c;
+}
+
+DiffCorpus collect_kernel_traces(const DiffSpec& spec) {
+  return run_batch_on_target(spec, enumerate_scenarios(spec));
+}
+
+DiffOutcome diff_model_against(const DiffCorpus& corpus, const Profile& profile,
+                               size_t max_examples) {
+  DiffOutcome d;
+  for (size_t i = 0; i < corpus.scenarios.size(); ++i) {
+    const auto& o = corpus.outcomes[i];
+    if (o.status != kernel::OutcomeStatus::ok) {
+      ++d.kernel_failed;
+      continue;
+    }
+    const ModelRun run = run_on_model(corpus.scenarios[i], profile);
+    if (run.error) {
+      ++d.model_refused;
+      continue;
+    }
+    ++d.compared;
+    d.exercised |= run.rules_fired;
+    if (!first_difference(run.trace, o.trace)) {
+      ++d.agree;
+      d.confirmed |= run.rules_fired;
+    } else {
+      ++d.disagree;
+      if (d.disagreements.size() < max_examples) d.disagreements.push_back(i);
+    }
+  }
+  return d;
+}
+
+} // namespace ptmc::cli
