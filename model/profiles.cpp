@@ -47,6 +47,13 @@ Profile linux_x86_64() {
        "pushf while the debugger single-steps pushes the debugger's TF (the CPU pushes the live "
        "RFLAGS); a later popf makes that TF the tracee's own, and the tracee traps itself. "
        "arch/x86/kernel/step.c is_setting_trap_flag special-cases popf and iret, not pushf."},
+      {"tracee-tf-persistence",
+       "PTRACE_SINGLESTEP from a syscall-enter-stop, when the instruction after the syscall is "
+       "popf: enable_single_step peeks at rip, sees popf, and leaves TF unmarked (not "
+       "TIF_FORCED_TF) although the popf is not the next thing to run; the later PTRACE_CONT then "
+       "leaves the debugger's TF set, and the tracee stops once more after the popf. "
+       "arch/x86/kernel/step.c enable_single_step; its own comment admits the bookkeeping is "
+       "lost when the popf does not run next. Reproduced on the host kernel."},
       {"sysemu-step-granularity",
        "After a SYSEMU_SINGLESTEP syscall-enter-stop, resuming with SYSEMU_SINGLESTEP again "
        "reports nothing at syscall exit (kernel/entry/common.c report_single_step returns false "

@@ -324,6 +324,7 @@ void X86Model::deliver(State& s, int sig, RuleCtx& r, Events& ev) const {
   if (stepping && r.effect(RuleId::sig_handler_disables_step)) disable_step(s, r);
   if (r.effect(RuleId::sig_handler_frame)) {
     s.saved = s.regs;
+    s.saved.peek = 0; // the peek is re-derived when the frame is restored
     s.regs.pc_space = static_cast<uint8_t>(Loc::Space::handler);
     s.regs.pc = 0;
     s.regs.rax = 0;

@@ -219,8 +219,13 @@ Violations monitor_step(const CheckState& pre, const TracerStep& step, const Eve
   // the monitor needs no memory of it (and the state space no extra bits).
   const uint8_t raised = ev.generated;
   if (ev.suppressed) {
-    const uint8_t gone = ev.suppressed & static_cast<uint8_t>(~raised);
-    if ((ev.delivered & gone) || ((b.pending | b.pending_shared) & gone))
+    // The discarded instance came from one queue; an instance of the same signal already waiting
+    // in the other queue (kill's shared one, or the thread's) is a different signal and may go on.
+    const uint8_t other = a.stop_shared ? a.pending : a.pending_shared;
+    const uint8_t same_queue_after = a.stop_shared ? b.pending_shared : b.pending;
+    const uint8_t gone =
+        ev.suppressed & static_cast<uint8_t>(~raised) & static_cast<uint8_t>(~other);
+    if ((ev.delivered & gone) || (same_queue_after & gone))
       v |= bit(PropertyId::signal_suppression);
   }
   const uint8_t came_from =
