@@ -223,11 +223,13 @@ int cmd_check(const Args& args) {
   po::options_description d("ptmc check --profile P [options]: decide every property");
   add_limit_options(d);
   d.add_options()("property", po::value<std::vector<std::string>>(),
-                  "check only this property (repeatable)")("json", "print JSON");
+                  "check only this property (repeatable)")(
+      "fail-fast", "stop at the first violation the profile does not expect")("json", "print JSON");
   po::variables_map vm;
   if (!parse_options(args, d, nullptr, vm)) return kOk;
   const Profile& profile = profile_or_throw(vm["profile"].as<std::string>());
-  const CheckOptions o = check_options(vm);
+  CheckOptions o = check_options(vm);
+  o.fail_fast = vm.count("fail-fast") > 0;
   const CheckReport rep = check_profile(profile, o);
   clear_progress_line();
 
@@ -247,6 +249,7 @@ int cmd_check(const Args& args) {
       if (r.counterexample) {
         p["counterexample"] = format_scenario(*r.counterexample);
         p["counterexample_length"] = r.counterexample_length;
+        p["found_seconds"] = r.found_seconds;
       }
       props.push_back(p);
     }
@@ -280,9 +283,9 @@ int cmd_check(const Args& args) {
     for (const auto& r : rep.results) {
       if (!r.counterexample) continue;
       const bool expected = r.verdict == Verdict::expected_violation;
-      fmt::print("\n{} {}: shortest counterexample, {} transitions{}\n",
+      fmt::print("\n{} {}: shortest counterexample, {} transitions, found after {:.3f} s{}\n",
                  expected ? "expected violation of" : "VIOLATED", property_info(r.property).name,
-                 r.counterexample_length,
+                 r.counterexample_length, r.found_seconds,
                  expected ? "" : " (replay: save it to a file and run 'ptmc run FILE --on model')");
       if (!r.note.empty()) fmt::print("# {}\n", r.note);
       fmt::print("{}", format_scenario(*r.counterexample));
@@ -348,15 +351,18 @@ int cmd_run(const Args& args) {
       "on", po::value<std::string>()->default_value("model"),
       "model, host or qemu-x86_64")("kernel", po::value<std::string>(),
                                     "qemu targets: boot this kernel image instead of Debian's")(
-      "timeout", po::value<double>()->default_value(2.0),
-      "seconds for each wait on the tracee")("json", "print JSON");
+      "timeout", po::value<double>()->default_value(2.0), "seconds for each wait on the tracee")(
+      "profile,p", po::value<std::string>(),
+      "run the model with this profile instead of the file's")("json", "print JSON");
   po::positional_options_description pos;
   pos.add("file", 1);
   po::variables_map vm;
   if (!parse_options(args, d, &pos, vm)) return kOk;
   int code = kOk;
-  const auto scenario = load_scenario(vm["file"].as<std::string>(), code);
+  auto scenario = load_scenario(vm["file"].as<std::string>(), code);
   if (!scenario) return code;
+  if (vm.count("profile"))
+    scenario->profile = profile_or_throw(vm["profile"].as<std::string>()).name;
   const std::string target = vm["on"].as<std::string>();
 
   Trace trace;

@@ -99,6 +99,8 @@ void fill_from_violation(PropertyResult& out, const ExploreResult<M>& r, size_t 
   path.push_back(v->second);
   const bool tsg = root_tsg[r.root_of(v->first)];
   out.verdict = Verdict::violated;
+  out.note.clear();
+  out.found_seconds = r.violation_seconds[kind];
   out.counterexample = build_counterexample(model, actions, tsg, path);
   out.counterexample_length = path.size();
 }
@@ -170,18 +172,9 @@ CheckReport check_profile(const Profile& base, const CheckOptions& options) {
     return f;
   };
 
-  // 1. The monitored exploration: every monitor property, determinism, and the edges for the
-  //    graph pass.
-  const MonitoredModel monitored(model, wanted(PropertyId::determinism));
-  ExploreLimits limits;
-  limits.max_states = options.max_states;
-  limits.max_bytes = options.max_bytes;
-  limits.store_edges = wanted(PropertyId::no_deadlock);
-  limits.edge_filter = edge::drive | edge::env;
-  limits.progress = progress_for("explore");
-  const auto main = explore(monitored, limits);
-  report.main = main.stats;
-  report.complete = main.stats.complete;
+  uint32_t unexpected = 0;
+  for (const auto& info : property_table())
+    if (!profile.expected_violation(std::string(info.name))) unexpected |= bit(info.id);
 
   auto base_result = [&](PropertyId id, const ExploreStats& st) {
     PropertyResult pr;
@@ -192,42 +185,16 @@ CheckReport check_profile(const Profile& base, const CheckOptions& options) {
     pr.peak_bytes = st.peak_bytes;
     pr.verdict = st.complete ? Verdict::holds : Verdict::unknown;
     if (!st.complete) pr.note = "stopped by " + st.stopped_by + " before the space was covered";
+    if (!st.complete && st.stopped_by == "fail-fast")
+      pr.note = "not decided: --fail-fast stopped at a violation";
     return pr;
   };
+  bool failed_fast = false; // with --fail-fast, an unexpected violation ends the check
 
-  for (const auto& info : property_table()) {
-    if (!wanted(info.id)) continue;
-    if (info.method != Method::monitor && info.method != Method::recompute) continue;
-    PropertyResult pr = base_result(info.id, main.stats);
-    fill_from_violation(pr, main, static_cast<size_t>(info.id), model, model.tracer_domain(),
-                        root_tsg);
-    report.results.push_back(std::move(pr));
-  }
-
-  if (wanted(PropertyId::no_deadlock)) {
-    PropertyResult pr = base_result(PropertyId::no_deadlock, main.stats);
-    if (main.stats.complete) {
-      const auto t0 = std::chrono::steady_clock::now();
-      const auto win = tracer_can_end(main, main.tags);
-      for (size_t i = 0; i < win.size(); ++i) {
-        if (win[i]) continue;
-        pr.verdict = Verdict::violated;
-        const auto path = main.path_to(static_cast<uint32_t>(i));
-        pr.counterexample = build_counterexample(
-            model, model.tracer_domain(), root_tsg[main.root_of(static_cast<uint32_t>(i))], path);
-        pr.counterexample_length = path.size();
-        pr.note = "from the last state of this scenario no resume-only tracer can end the tracee";
-        break; // BFS numbering: the first is a shallowest one
-      }
-      pr.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    }
-    report.results.push_back(std::move(pr));
-  }
-
-  // 2. The transparency products.
+  // 1. The transparency products: small, so they go first.
   for (bool with_tf : {false, true}) {
     const PropertyId id = with_tf ? PropertyId::tf_transparency : PropertyId::transparency;
-    if (!wanted(id)) continue;
+    if (!wanted(id) || failed_fast) continue;
     X86Model passing = model;
     passing.track_last_request(true); // the product's tracer resumes with sig=pass
     const TransparencyModel product(passing, with_tf);
@@ -235,11 +202,60 @@ CheckReport check_profile(const Profile& base, const CheckOptions& options) {
     pl.max_states = options.max_states;
     pl.max_bytes = options.max_bytes;
     pl.progress = progress_for(std::string(property_info(id).name));
+    if (options.fail_fast) pl.stop_on = unexpected;
     const auto r = explore(product, pl);
     PropertyResult pr = base_result(id, r.stats);
     fill_from_violation(pr, r, static_cast<size_t>(id), model, product.actions(), root_tsg);
     if (!r.stats.complete) report.complete = false;
+    failed_fast |= options.fail_fast && pr.verdict == Verdict::violated && (unexpected & bit(id));
     report.results.push_back(std::move(pr));
+  }
+
+  // 2. The monitored exploration: every monitor property, determinism, and the edges for the
+  //    graph pass (no-deadlock).
+  const MonitoredModel monitored(model, wanted(PropertyId::determinism));
+  if (!failed_fast) {
+    ExploreLimits limits;
+    limits.max_states = options.max_states;
+    limits.max_bytes = options.max_bytes;
+    limits.store_edges = wanted(PropertyId::no_deadlock);
+    limits.edge_filter = edge::drive | edge::env;
+    limits.progress = progress_for("explore");
+    if (options.fail_fast) limits.stop_on = unexpected;
+    const auto main = explore(monitored, limits);
+    report.main = main.stats;
+    report.complete = report.complete && main.stats.complete;
+
+    for (const auto& info : property_table()) {
+      if (!wanted(info.id)) continue;
+      if (info.method != Method::monitor && info.method != Method::recompute) continue;
+      PropertyResult pr = base_result(info.id, main.stats);
+      fill_from_violation(pr, main, static_cast<size_t>(info.id), model, model.tracer_domain(),
+                          root_tsg);
+      failed_fast |=
+          options.fail_fast && pr.verdict == Verdict::violated && (unexpected & bit(info.id));
+      report.results.push_back(std::move(pr));
+    }
+
+    if (wanted(PropertyId::no_deadlock) && !failed_fast) {
+      PropertyResult pr = base_result(PropertyId::no_deadlock, main.stats);
+      if (main.stats.complete) {
+        const auto t0 = std::chrono::steady_clock::now();
+        const auto win = tracer_can_end(main, main.tags);
+        for (size_t i = 0; i < win.size(); ++i) {
+          if (win[i]) continue;
+          pr.verdict = Verdict::violated;
+          const auto path = main.path_to(static_cast<uint32_t>(i));
+          pr.counterexample = build_counterexample(
+              model, model.tracer_domain(), root_tsg[main.root_of(static_cast<uint32_t>(i))], path);
+          pr.counterexample_length = path.size();
+          pr.note = "from the last state of this scenario no resume-only tracer can end the tracee";
+          break; // BFS numbering: the first is a shallowest one
+        }
+        pr.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      }
+      report.results.push_back(std::move(pr));
+    }
   }
 
   // 3. Verdicts the profile expects.

@@ -25,6 +25,7 @@ struct PropertyResult {
   uint64_t peak_bytes = 0;
   std::optional<Scenario> counterexample;
   size_t counterexample_length = 0; // transitions
+  double found_seconds = 0;         // from the start of its exploration to the violation
   std::string note;                 // the expected-violation explanation, or why unknown
 };
 
@@ -33,6 +34,7 @@ struct CheckOptions {
   uint64_t max_states = 0;
   uint64_t max_bytes = 0;
   std::vector<PropertyId> only; // empty: all
+  bool fail_fast = false;       // stop at the first violation the profile does not expect
   std::function<void(const std::string& phase, uint64_t states, uint64_t transitions,
                      uint32_t depth, double seconds)>
       progress;

@@ -30,6 +30,7 @@ struct ExploreLimits {
   bool store_edges = false;   // keep the edge list (graph properties, --dot)...
   uint8_t edge_filter = 0xff; // ...only the edges whose flags share a bit with this
   bool keep_states = false;   // keep every state, in number order (--dot)
+  uint32_t stop_on = 0;       // stop at the first violation of any of these kinds (--fail-fast)
   // Called about twice a second with (states, transitions, depth, seconds).
   std::function<void(uint64_t, uint64_t, uint32_t, double)> progress;
 };
@@ -61,6 +62,7 @@ template <class Model> struct ExploreResult {
   // Per violation kind: the state the violating edge leaves, and the edge's label.
   std::array<std::optional<std::pair<uint32_t, Label>>, kMaxViolationKinds> first_violation;
   std::array<uint32_t, kMaxViolationKinds> violation_depth{};
+  std::array<double, kMaxViolationKinds> violation_seconds{}; // when it was found
   // With store_edges: edges of state i are edges[edge_begin[i] .. edge_begin[i+1]).
   std::vector<uint64_t> edge_begin;
   std::vector<Edge<Label>> edges;
@@ -141,6 +143,12 @@ ExploreResult<Model> explore(const Model& model, const ExploreLimits& limits) {
           if (k < kMaxViolationKinds && !r.first_violation[k]) {
             r.first_violation[k] = std::make_pair(from, label);
             r.violation_depth[k] = depth + 1;
+            r.violation_seconds[k] = std::chrono::duration<double>(clock::now() - start).count();
+            if (limits.stop_on & (1u << k)) {
+              r.stats.complete = false;
+              r.stats.stopped_by = "fail-fast";
+              stop = true;
+            }
           }
         }
       };

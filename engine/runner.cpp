@@ -59,7 +59,7 @@ ModelRun run_on_model(const Scenario& scenario, const Profile& profile) {
   cs.s = model.initial_states(scenario.options.tracesysgood).front();
   run.trace.push_back(model.observe(cs.s, observe_rules));
 
-  const bool check_transparency = is_transparent_tracer(scenario);
+  bool check_transparency = is_transparent_tracer(scenario);
   const PropertyId transparency_kind =
       touches_tf(scenario) ? PropertyId::tf_transparency : PropertyId::transparency;
   State untraced = cs.s;
@@ -105,6 +105,7 @@ ModelRun run_on_model(const Scenario& scenario, const Profile& profile) {
         break; // cut at the cap: the trace ends with the last stop seen
       } else {
         a = &kill;
+        check_transparency = false; // the implicit kill is not a resume
       }
       Peek peeks[2];
       model.peeks_for(cs.s, *a, peeks);
