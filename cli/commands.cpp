@@ -86,6 +86,7 @@ CheckOptions check_options(const po::variables_map& vm) {
     o.max_states = static_cast<uint64_t>(n);
   }
   if (vm.count("max-memory")) o.max_bytes = parse_size(vm["max-memory"].as<std::string>());
+  o.tf_edits = vm.count("tf-edits") > 0;
   if (vm.count("property"))
     for (const auto& name : vm["property"].as<std::vector<std::string>>()) {
       auto id = property_by_name(name);
@@ -112,8 +113,10 @@ void add_limit_options(po::options_description& d) {
       "bound,b", po::value<int>(), "program length bound (default: the profile's)")(
       "max-states", po::value<long long>(), "stop after this many states (exit 3)")(
       "max-memory", po::value<std::string>(),
-      "stop before the engine's tables exceed this, e.g. 8G (exit 3)")("quiet,q",
-                                                                       "no progress line");
+      "stop before the engine's tables exceed this, e.g. 8G (exit 3)")(
+      "tf-edits",
+      "let the tracer also write TF (tf=0, tf=1) at stops: about four times the states")(
+      "quiet,q", "no progress line");
 }
 
 } // namespace

@@ -194,10 +194,12 @@ int cmd_diff(const Args& args) {
       fmt::print("\n");
     }
     for (const auto& e : corpus.errors) fmt::print("target error: {}\n", e);
+    size_t failures = 0;
     for (size_t k = 0; k < corpus.outcomes.size(); ++k)
-      if (corpus.outcomes[k].status != kernel::OutcomeStatus::ok)
+      if (corpus.outcomes[k].status != kernel::OutcomeStatus::ok && failures++ < 10)
         fmt::print("kernel failure in {}: {}\n", corpus.scenarios[k].source,
                    corpus.outcomes[k].message);
+    if (failures > 10) fmt::print("... and {} more kernel failures\n", failures - 10);
     for (size_t idx : out.disagreements) {
       auto [s, o] = minimize(spec, corpus.scenarios[idx], corpus.outcomes[idx], 12);
       const ModelRun run = run_on_model(s, *spec.profile);

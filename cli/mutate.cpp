@@ -11,7 +11,9 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 
 namespace ptmc::cli {
@@ -26,12 +28,15 @@ int cmd_mutate(const Args& args) {
                                            "program length bound for each mutant's check")(
       "on", po::value<std::string>(),
       "also diff each mutant against this kernel target (host, qemu-x86_64)")(
-      "diff-length", po::value<int>()->default_value(3),
+      "diff-length", po::value<int>()->default_value(2),
       "with --on: program length of the diff enumeration")(
-      "diff-depth", po::value<int>()->default_value(3),
-      "with --on: tracer actions per diff scenario")("report", po::value<std::string>(),
-                                                     "write the table as Markdown to this file")(
-      "quiet,q", "no progress");
+      "diff-depth", po::value<int>()->default_value(2),
+      "with --on: tracer actions per diff scenario")(
+      "diff-random", po::value<long long>()->default_value(3000),
+      "with --on: random scenarios (signals, edits, detach, kill) added to the enumeration")(
+      "scenarios", po::value<std::string>(), "with --on: also the *.ptmc files of this directory")(
+      "report", po::value<std::string>(),
+      "write the table as Markdown to this file")("quiet,q", "no progress");
   po::variables_map vm;
   if (!parse_options(args, d, nullptr, vm)) return kOk;
   const std::string name = vm["profile"].as<std::string>();
@@ -40,19 +45,52 @@ int cmd_mutate(const Args& args) {
   const int bound = vm["bound"].as<int>();
   if (bound < 1 || bound > 12) throw UsageError("--bound must be 1..12 for mutation runs");
 
-  // The real kernel's traces do not depend on the mutant: run the enumeration once.
-  std::optional<DiffCorpus> corpus;
+  // The real kernel's traces do not depend on the mutant: run the corpus once. It is the
+  // systematic enumeration, a random sample with signals and register edits, and the
+  // hand-written scenarios.
+  std::vector<DiffCorpus> corpora;
+  std::string kernel_desc;
   if (vm.count("on")) {
     DiffSpec spec;
     spec.profile = base;
     spec.target = vm["on"].as<std::string>();
+    if (!kernel::is_target(spec.target)) throw UsageError("unknown target '" + spec.target + "'");
     spec.length = vm["diff-length"].as<int>();
     spec.depth = vm["diff-depth"].as<int>();
     spec.quiet = vm.count("quiet") > 0;
-    corpus = collect_kernel_traces(spec);
-    if (corpus->fatal) {
-      fmt::print(stderr, "ptmc mutate: {}\n", *corpus->fatal);
-      return kBadInput;
+    if (vm.count("scenarios")) {
+      for (const auto& e : std::filesystem::directory_iterator(vm["scenarios"].as<std::string>()))
+        if (e.path().extension() == ".ptmc") spec.extra_files.push_back(e.path().string());
+      std::sort(spec.extra_files.begin(), spec.extra_files.end());
+    }
+    corpora.push_back(collect_kernel_traces(spec));
+    const long long n = vm["diff-random"].as<long long>();
+    if (n > 0) {
+      DiffSpec random = spec;
+      random.extra_files.clear();
+      random.random = static_cast<size_t>(n);
+      random.seed = 2026;
+      corpora.push_back(collect_kernel_traces(random));
+    }
+    for (const auto& c : corpora)
+      if (c.fatal) {
+        fmt::print(stderr, "ptmc mutate: {}\n", *c.fatal);
+        return kBadInput;
+      }
+    size_t total = 0;
+    for (const auto& c : corpora) total += c.scenarios.size();
+    kernel_desc = fmt::format("with a diff of {} scenarios on {} (Linux {})", total,
+                              corpora[0].target, corpora[0].kernel_release);
+    // The unmutated model must agree with the kernel first, or every mutant looks killed.
+    for (const auto& c : corpora) {
+      const auto d = diff_model_against(c, *base, 0);
+      if (d.disagree) {
+        fmt::print(
+            stderr,
+            "ptmc mutate: {} itself disagrees with {} on {} scenarios; run ptmc diff first\n",
+            base->name, c.target, d.disagree);
+        return kViolation;
+      }
     }
   }
 
@@ -79,12 +117,17 @@ int cmd_mutate(const Args& args) {
       row.killed = true;
       row.status = "killed by property";
       row.detail = fmt::format("{}", fmt::join(by, ", "));
-    } else if (corpus) {
-      const auto diff = diff_model_against(*corpus, mutant, 1);
-      if (diff.disagree > 0) {
+    } else {
+      size_t disagree = 0, compared = 0;
+      for (const auto& c : corpora) {
+        const auto diff = diff_model_against(c, mutant, 0);
+        disagree += diff.disagree;
+        compared += diff.compared;
+      }
+      if (disagree > 0) {
         row.killed = true;
         row.status = "killed only by diff";
-        row.detail = fmt::format("{} of {} scenarios disagree", diff.disagree, diff.compared);
+        row.detail = fmt::format("{} of {} scenarios disagree", disagree, compared);
       }
     }
     if (!row.killed && !rep.rules_covered.test(i))
@@ -101,19 +144,16 @@ int cmd_mutate(const Args& args) {
       fmt::format("| mutant (rule changed) | kind | result | by |\n|---|---|---|---|\n");
   for (const auto& r : rows)
     table += fmt::format("| {} | {} | {} | {} |\n", r.rule, r.kind, r.status, r.detail);
-  const std::string summary =
-      fmt::format("{} mutants of {}, {} killed ({:.1f}%), bound {}, {}; {:.1f} s", rows.size(),
-                  base->name, killed, rate, bound,
-                  corpus ? "with a diff on " + corpus->target + " (" + corpus->kernel_release + ")"
-                         : std::string("properties only"),
-                  secs);
+  const std::string summary = fmt::format(
+      "{} mutants of {}, {} killed ({:.1f}%), bound {}, {}; {:.1f} s", rows.size(), base->name,
+      killed, rate, bound, corpora.empty() ? std::string("properties only") : kernel_desc, secs);
   fmt::print("{}\n\n{}", summary, table);
   if (vm.count("report")) {
     std::ofstream f(vm["report"].as<std::string>());
     if (!f) throw UsageError("cannot write " + vm["report"].as<std::string>());
     f << "# Mutation score: " << base->name << "\n\n"
       << "Generated by `ptmc mutate --profile " << base->name << " --bound " << bound
-      << (corpus ? " --on " + corpus->target : std::string()) << "`.\n\n"
+      << (corpora.empty() ? std::string() : " --on " + corpora[0].target) << "`.\n\n"
       << summary << "\n\n"
       << table;
   }

@@ -36,6 +36,7 @@ namespace {
 Profile with_bound(const Profile& p, const CheckOptions& o) {
   Profile q = p;
   if (o.bound) q.domain.program_bound = *o.bound;
+  if (o.tf_edits) q.domain.tf_edits = {0, 1};
   return q;
 }
 

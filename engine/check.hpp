@@ -35,6 +35,7 @@ struct CheckOptions {
   uint64_t max_bytes = 0;
   std::vector<PropertyId> only; // empty: all
   bool fail_fast = false;       // stop at the first violation the profile does not expect
+  bool tf_edits = false; // add the tracer edits tf=0 and tf=1 to the domain (about 4x states)
   std::function<void(const std::string& phase, uint64_t states, uint64_t transitions,
                      uint32_t depth, double seconds)>
       progress;

@@ -510,8 +510,11 @@ State X86Model::execute_raw(const State& from, const Insn& in, RuleCtx& r, Event
   s.regs.peek = 0; // the peek was about this instruction
   const uint8_t next = static_cast<uint8_t>(s.regs.pc + 1);
   s.regs.pc = next;
-  bool user_only = true;
-  switch (in.op) {
+  // The kernel's instructions (syscall, int3) and the tails' jmp always run; the user
+  // instructions' register effects are one rule, so a mutant can skip them.
+  const bool kernel_or_jump = in.op == Op::syscall || in.op == Op::int3 || in.op == Op::jmp;
+  const bool computes = kernel_or_jump || r.effect(RuleId::user_insn);
+  switch (computes ? in.op : Op::nop) {
   case Op::nop:
     break;
   case Op::add_rsp8:
@@ -565,17 +568,14 @@ State X86Model::execute_raw(const State& from, const Insn& in, RuleCtx& r, Event
     s.regs.pc = static_cast<uint8_t>(in.imm);
     break;
   case Op::int3:
-    user_only = false;
-    break;
   case Op::syscall:
-    user_only = false;
     break;
   }
-  r.effect(RuleId::user_insn);
   if (in.op == Op::syscall) {
     // No #DB follows SYSCALL: the single-step report, if any, comes from syscall exit work.
-    r.decide(RuleId::hw_no_trap_after_syscall, true);
+    const bool no_trap = r.decide(RuleId::hw_no_trap_after_syscall, true);
     syscall_entry(s, r, ev);
+    if (!no_trap && tf_before && s.phase == Phase::user) debug_trap(s, code::trap_trace, r, ev);
     return s;
   }
   ++ev.retired;
@@ -587,7 +587,6 @@ State X86Model::execute_raw(const State& from, const Insn& in, RuleCtx& r, Event
     exit_to_user(s, r, ev);
     return s;
   }
-  (void)user_only;
   if (r.decide(RuleId::hw_trap_after_insn, tf_before))
     debug_trap(s, r.choose<int16_t>(RuleId::trap_db_si_code, code::trap_trace, code::trap_brkpt), r,
                ev);

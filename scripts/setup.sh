@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format
   libz3-dev libboost-graph-dev libboost-program-options-dev
   librapidcheck-dev libgtest-dev libgmock-dev nlohmann-json3-dev libfmt-dev
-  graphviz qemu-system-x86 cpio
+  graphviz qemu-system-x86 cpio gzip xz-utils binutils python3
 )
 
 missing=()
@@ -15,10 +15,12 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
+# apt-get update first, every time: the kernel fetch below resolves the newest Debian kernel
+# through the package lists, and stale lists name kernels Debian has already dropped.
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
   echo "setup: all ${#packages[@]} Debian packages present"
