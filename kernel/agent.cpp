@@ -457,14 +457,24 @@ ScenarioRun Run::go() {
   fcntl(p[0], F_SETFL, O_NONBLOCK);
   pipe_r_ = p[0];
 
-  pid_ = fork();
-  if (pid_ < 0) {
-    const int err = errno;
-    close(p[0]);
-    close(p[1]);
-    return ScenarioRun{OutcomeStatus::error, {}, errno_text("fork", err)};
+  // The trace prints a register equal to the tracee's pid as `pid` (getpid's result differs
+  // between runs). A pid that is also a value the program can compute (a syscall number, an
+  // errno, 4242) would be misread, and pids do come round again after many forks (seen: pid 999
+  // after 380,000 scenarios). So a child with a pid below kLowestPid is discarded and another
+  // forked; it is stopped in its initial stop, or dead, so killing it is harmless.
+  constexpr pid_t kLowestPid = 10000;
+  for (int attempt = 0;; ++attempt) {
+    pid_ = fork();
+    if (pid_ < 0) {
+      const int err = errno;
+      close(p[0]);
+      close(p[1]);
+      return ScenarioRun{OutcomeStatus::error, {}, errno_text("fork", err)};
+    }
+    if (pid_ == 0) child_main(p[1], code_);
+    if (pid_ >= kLowestPid || attempt >= 64) break;
+    kill_and_reap(pid_);
   }
-  if (pid_ == 0) child_main(p[1], code_);
   close(p[1]);
 
   const Action kill_action{Request::kill, sig::none, false, {}};

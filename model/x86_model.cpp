@@ -696,9 +696,10 @@ State X86Model::resume_raw(const State& from, const Action& a, Peek peek, RuleCt
       const bool blocked = sig == sig::usr1 && s.in_handler;
       if (blocked) {
         if (r.decide(RuleId::sig_blocked_requeue, true)) {
-          const int16_t code = sig == s.stop_sig ? s.stop_code
-                                                 : r.choose<int16_t>(RuleId::sig_inject_si_user,
-                                                                     code::si_user, s.stop_code);
+          const int16_t code =
+              sig == s.stop_sig
+                  ? s.stop_code
+                  : r.choose<int16_t>(RuleId::sig_inject_si_user, code::si_user, code::si_kernel);
           raise(s, sig, code, ev, s.stop_shared != 0);
         }
       } else if (bit) {

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Regenerates reports/ from the built tool: the check of each profile and the mutation score.
+# Needs a build (scripts/check.sh or scripts/test.sh) and root for the host kernel diff.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ptmc=./build/ptmc
+for p in linux-x86_64 bug-signal-frame bug-no-fmask bug-rflags-assign; do
+  "$ptmc" check --profile "$p" -q >"reports/check-$p.txt" || true  # a seeded bug exits 1 by design
+done
+"$ptmc" mutate --profile linux-x86_64 --bound 3 --on host --scenarios scenarios -q \
+  --report reports/mutation-linux-x86_64.md >/dev/null
