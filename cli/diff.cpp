@@ -105,6 +105,8 @@ int cmd_diff(const Args& args) {
       "tracer actions per scenario, before `repeat cont sig=pass`")(
       "random", po::value<long long>(), "sample N random scenarios instead of enumerating")(
       "seed", po::value<unsigned long long>()->default_value(1), "seed for --random")(
+      "add-random", po::value<long long>(), "add N random scenarios to the enumeration")(
+      "require-all-rules", "exit 1 unless every model rule is confirmed by an agreeing run")(
       "scenarios", po::value<std::string>(), "also run every *.ptmc file in this directory")(
       "kernel", po::value<std::string>(), "qemu targets: boot this kernel image")(
       "batch", po::value<long long>()->default_value(4000), "scenarios per agent run / VM boot")(
@@ -131,6 +133,11 @@ int cmd_diff(const Args& args) {
     spec.random = static_cast<size_t>(n);
   }
   spec.seed = vm["seed"].as<unsigned long long>();
+  if (vm.count("add-random")) {
+    const long long n = vm["add-random"].as<long long>();
+    if (n < 1) throw UsageError("--add-random must be positive");
+    spec.add_random = static_cast<size_t>(n);
+  }
   const long long batch = vm["batch"].as<long long>();
   if (batch < 1) throw UsageError("--batch must be positive");
   spec.batch = static_cast<size_t>(batch);
@@ -218,6 +225,11 @@ int cmd_diff(const Args& args) {
       << "\n";
   }
   if (out.disagree > 0 || out.kernel_failed > 0) return kViolation;
+  if (vm.count("require-all-rules") && !unconfirmed.empty()) {
+    fmt::print(stderr, "ptmc diff: {} rules have no agreeing run on {}\n", unconfirmed.size(),
+               spec.target);
+    return kViolation;
+  }
   if (!corpus.errors.empty()) return kLimit;
   return kOk;
 }

@@ -121,6 +121,12 @@ std::vector<Scenario> enumerate_scenarios(const DiffSpec& spec) {
         out.push_back(std::move(s));
       }
   }
+  if (spec.add_random && !spec.random) {
+    DiffSpec r = spec;
+    r.random = spec.add_random;
+    r.extra_files.clear();
+    for (auto& sc : enumerate_scenarios(r)) out.push_back(std::move(sc));
+  }
   for (const auto& file : spec.extra_files) {
     std::ifstream f(file);
     std::stringstream ss;

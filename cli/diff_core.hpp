@@ -19,6 +19,7 @@ struct DiffSpec {
   int length = 2;               // programs of 1..length instructions
   int depth = 3;                // tracer actions before the final `repeat cont sig=pass`
   std::optional<size_t> random; // sample this many random scenarios instead
+  size_t add_random = 0;        // and/or this many random ones on top of the enumeration
   uint64_t seed = 1;
   std::vector<std::string> extra_files; // hand-written scenarios to add (scenarios/*.ptmc)
   bool quiet = false;

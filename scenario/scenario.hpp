@@ -150,6 +150,11 @@ inline constexpr int trap_brkpt = 1;
 inline constexpr int trap_trace = 2;
 } // namespace code
 
+// The result a tracer writes into rax when it emulates a syscall, in the explorer and the random
+// scenarios. Not a syscall number either (nr 7 is poll, so 7 would not do), so a tracee that
+// runs it as one gets -ENOSYS on every kernel.
+inline constexpr int64_t kTracerResult = 4242;
+
 // A stand-in for the tracee's pid: getpid's result differs between runs, so both sides print
 // it as `pid`. The model uses this value; the agent maps the real pid onto it.
 inline constexpr int64_t kPidToken = 0x7000;
