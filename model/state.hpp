@@ -65,6 +65,14 @@ inline constexpr uint8_t usr1 = 1 << 1;
 inline constexpr uint8_t usr2 = 1 << 2;
 } // namespace pend
 
+// The pending bit of a signal the model knows, or 0.
+constexpr uint8_t pend_bit(int signo) {
+  return signo == sig::trap   ? pend::trap
+         : signo == sig::usr1 ? pend::usr1
+         : signo == sig::usr2 ? pend::usr2
+                              : 0;
+}
+
 struct State {
   Frame regs;  // the live user frame (pt_regs)
   Frame saved; // the signal frame rt_sigreturn will restore, valid when in_handler

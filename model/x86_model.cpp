@@ -12,19 +12,6 @@ constexpr int64_t kEnosys = -38, kEfault = -14, kEinval = -22, kEbadf = -9;
 constexpr int16_t kCodeSigtrap = sig::trap;            // ptrace_notify's si_code
 constexpr int16_t kCodeSyscallGood = sig::trap | 0x80; // with PTRACE_O_TRACESYSGOOD
 
-uint8_t pend_bit(int signo) {
-  switch (signo) {
-  case sig::trap:
-    return pend::trap;
-  case sig::usr1:
-    return pend::usr1;
-  case sig::usr2:
-    return pend::usr2;
-  default:
-    return 0;
-  }
-}
-
 bool arg_is_valid_pointer(uint8_t rsi) {
   return rsi == static_cast<uint8_t>(Arg::buf) || rsi == kArgFramePtr;
 }

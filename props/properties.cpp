@@ -83,19 +83,6 @@ const std::vector<PropertyInfo> kTable = {
      true},
 };
 
-uint8_t pend_bit_of(int signo) {
-  switch (signo) {
-  case sig::trap:
-    return pend::trap;
-  case sig::usr1:
-    return pend::usr1;
-  case sig::usr2:
-    return pend::usr2;
-  default:
-    return 0;
-  }
-}
-
 } // namespace
 
 const std::vector<PropertyInfo>& property_table() {
@@ -236,7 +223,7 @@ Violations monitor_step(const CheckState& pre, const TracerStep& step, const Eve
       if (!(ev.injected & bitv) || (ev.delivered & bitv)) continue;
       const bool pending = (b.pending | b.pending_shared) & bitv;
       const bool stopped_for = b.phase == Phase::stopped && b.why == StopWhy::signal_delivery &&
-                               pend_bit_of(b.stop_sig) == bitv;
+                               pend_bit(b.stop_sig) == bitv;
       if (!pending && !stopped_for) v |= bit(PropertyId::signal_injection_once);
     }
   }
