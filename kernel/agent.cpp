@@ -703,7 +703,7 @@ int agent_main(int argc, char** argv) {
 
   std::string text, error;
   // Map the fixed code and data regions before the heap grows: a large batch parsed first can
-  // push the brk heap over 0x10000000 (seen with a 4000-scenario batch).
+  // push the brk heap into them (kernel/codegen.hpp says where the heap was seen).
   if (!init(&error)) return fatal(error);
   if (!read_input(input, text, &error)) return fatal(error);
   const BatchParseResult batch = parse_batch(text, strcmp(input, "-") == 0 ? "<stdin>" : input);

@@ -21,9 +21,12 @@
 
 namespace ptmc::kernel {
 
-inline constexpr uint64_t kCodeAddr = 0x10000000;
+// Fixed addresses below 4 GiB (buf is loaded with a 32-bit `mov esi, imm32`) and above where the
+// brk heap of a static binary can start: on Linux 6.18 it was seen anywhere from 0x4dc000 to
+// 0x404bd000 over 3000 runs, so 0x10000000 collided now and then ("mmap ...: File exists").
+inline constexpr uint64_t kCodeAddr = 0xC0000000;
 inline constexpr uint64_t kCodeSize = 0x10000; // 64 KiB: far more than any scenario needs
-inline constexpr uint64_t kDataAddr = 0x10100000;
+inline constexpr uint64_t kDataAddr = 0xC0100000;
 inline constexpr uint64_t kDataSize = 0x1000;
 inline constexpr uint64_t kBufAddr = kDataAddr;
 

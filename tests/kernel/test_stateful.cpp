@@ -18,7 +18,13 @@ struct TracerModel {
   Scenario scenario;
 };
 
-struct HostKernel {}; // the kernel keeps no state between runs: each run starts afresh
+struct HostKernel {};
+
+// RapidCheck re-runs the shrunk case to describe it; a failure that does not recur would leave
+// no trace of itself. So every failed comparison is also written to stderr when it happens.
+void note_failure(const Scenario& s, const std::string& what) {
+  fprintf(stderr, "stateful: %s\n%s\n", what.c_str(), format_scenario(s).c_str());
+} // the kernel keeps no state between runs: each run starts afresh
 
 // Stop lines in a trace: each consumes one action.
 size_t stops(const Trace& t) {
@@ -64,6 +70,10 @@ struct TracerAction : rc::state::Command<TracerModel, HostKernel> {
     const ModelRun run = run_on_model(m.scenario, *find_profile(m.scenario.profile));
     RC_PRE(!run.error.has_value());
     RC_PRE(stops(run.trace) > m.scenario.actions.size());
+    // And the scenario with this action must be one the model follows (no refusals in run()).
+    Scenario next = m.scenario;
+    next.actions.push_back(action);
+    RC_PRE(!run_on_model(next, *find_profile(next.profile)).error.has_value());
   }
 
   void apply(TracerModel& m) const override { m.scenario.actions.push_back(action); }
@@ -72,8 +82,21 @@ struct TracerAction : rc::state::Command<TracerModel, HostKernel> {
     Scenario s = m.scenario;
     s.actions.push_back(action);
     const ModelRun expected = run_on_model(s, *find_profile(s.profile));
-    RC_PRE(!expected.error.has_value());
+    RC_ASSERT(!expected.error.has_value());
     const auto host = kernel::run_on_target("host", {s}, kernel::TargetOptions{});
+    RC_LOG() << format_scenario(s);
+    if (host.error) note_failure(s, "host target error: " + *host.error);
+    if (host.outcomes.size() == 1 && host.outcomes[0].status != kernel::OutcomeStatus::ok)
+      note_failure(s, "host outcome: " + host.outcomes[0].message);
+    if (host.outcomes.size() == 1 && first_difference(expected.trace, host.outcomes[0].trace)) {
+      std::string t;
+      for (const auto& l : expected.trace) t += "model: " + format_trace_line(l) + "\n";
+      for (const auto& l : host.outcomes[0].trace) t += "host:  " + format_trace_line(l) + "\n";
+      note_failure(s, "traces differ\n" + t);
+    }
+    if (host.error) RC_LOG() << "host target: " << *host.error << "\n";
+    if (!host.outcomes.empty() && host.outcomes[0].status != kernel::OutcomeStatus::ok)
+      RC_LOG() << "host outcome: " << host.outcomes[0].message << "\n";
     RC_ASSERT(!host.error.has_value());
     RC_ASSERT(host.outcomes.size() == 1u);
     RC_ASSERT(host.outcomes[0].status == kernel::OutcomeStatus::ok);
@@ -93,11 +116,29 @@ struct TracerAction : rc::state::Command<TracerModel, HostKernel> {
 // Runs the scenario so far again on both: the host kernel must be deterministic too. Always
 // allowed, so that a sequence can go on after the tracee has ended.
 struct Rerun : rc::state::Command<TracerModel, HostKernel> {
+  void checkPreconditions(const TracerModel& m) const override {
+    RC_PRE(!run_on_model(m.scenario, *find_profile(m.scenario.profile)).error.has_value());
+  }
   void run(const TracerModel& m, HostKernel&) const override {
     const ModelRun expected = run_on_model(m.scenario, *find_profile(m.scenario.profile));
-    RC_PRE(!expected.error.has_value());
+    RC_ASSERT(!expected.error.has_value());
     const auto host = kernel::run_on_target("host", {m.scenario}, kernel::TargetOptions{});
+    if (host.error) note_failure(m.scenario, "rerun: host target error: " + *host.error);
+    if (host.outcomes.size() == 1 && host.outcomes[0].status != kernel::OutcomeStatus::ok)
+      note_failure(m.scenario, "rerun: host outcome: " + host.outcomes[0].message);
+    if (host.outcomes.size() == 1 && first_difference(expected.trace, host.outcomes[0].trace))
+      note_failure(m.scenario, "rerun: traces differ");
+    if (host.error) RC_LOG() << "host target: " << *host.error << "\n";
     RC_ASSERT(host.outcomes.size() == 1u);
+    if (host.outcomes[0].status != kernel::OutcomeStatus::ok)
+      RC_LOG() << host.outcomes[0].message << "\n";
+    RC_ASSERT(host.outcomes[0].status == kernel::OutcomeStatus::ok);
+    if (first_difference(expected.trace, host.outcomes[0].trace)) {
+      RC_LOG() << "rerun differs:\n";
+      for (const auto& l : expected.trace) RC_LOG() << "model: " << format_trace_line(l) << "\n";
+      for (const auto& l : host.outcomes[0].trace)
+        RC_LOG() << "host:  " << format_trace_line(l) << "\n";
+    }
     RC_ASSERT(!first_difference(expected.trace, host.outcomes[0].trace).has_value());
   }
   void show(std::ostream& os) const override { os << "rerun"; }
