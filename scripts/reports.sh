@@ -9,3 +9,7 @@ for p in linux-x86_64 bug-signal-frame bug-no-fmask bug-rflags-assign; do
 done
 "$ptmc" mutate --profile linux-x86_64 --bound 3 --on host --scenarios scenarios -q \
   --report reports/mutation-linux-x86_64.md >/dev/null
+"$ptmc" diff --on host --length 2 --depth 2 --scenarios scenarios --add-random 6000 --seed 2026 -q \
+  --report reports/diff-host.md >/dev/null
+"$ptmc" diff --on qemu-x86_64 --length 2 --depth 2 --scenarios scenarios --add-random 2000 --seed 2026 -q \
+  --report reports/diff-qemu-x86_64.md >/dev/null
