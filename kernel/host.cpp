@@ -1,6 +1,7 @@
 // The `host` target: the batch goes to a temporary file, ptmc-agent runs it on this machine's
 // kernel, and its output is read back with the protocol parser shared with the QEMU target.
 #include "kernel/host.hpp"
+#include "kernel/subprocess.hpp"
 
 #include "kernel/agent_protocol.hpp"
 
@@ -65,83 +66,15 @@ struct AgentRun {
 
 AgentRun run_agent(const std::string& agent, const std::vector<std::string>& args,
                    double timeout_s) {
+  std::vector<std::string> argv{agent};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ChildResult c = run_child(argv, timeout_s, {}, 1.0, kMaxStderr);
   AgentRun r;
-  int out_pipe[2], err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0) {
-    r.spawn_error = errno_text("pipe", errno);
-    return r;
-  }
-  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
-    r.spawn_error = errno_text("pipe", errno);
-    close(out_pipe[0]);
-    close(out_pipe[1]);
-    return r;
-  }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  // The agent starts with no signals blocked and every signal at its default action, whatever
-  // ptmc's threads have set up.
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-  std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(agent.c_str()));
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, agent.c_str(), &fa, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  close(out_pipe[1]);
-  close(err_pipe[1]);
-  if (rc != 0) {
-    r.spawn_error = errno_text("cannot run " + agent, rc);
-    close(out_pipe[0]);
-    close(err_pipe[0]);
-    return r;
-  }
-
-  const auto t0 = std::chrono::steady_clock::now();
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  int open_fds = 2;
-  char buf[65536];
-  while (open_fds > 0) {
-    const double left = timeout_s - seconds_since(t0);
-    if (left <= 0) {
-      r.timed_out = true;
-      kill(pid, SIGKILL);
-      break;
-    }
-    const int n = poll(fds, 2, static_cast<int>(left * 1000) + 1);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    for (pollfd& p : fds) {
-      if (p.fd < 0 || p.revents == 0) continue;
-      const ssize_t got = read(p.fd, buf, sizeof buf);
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) {
-        close(p.fd);
-        p.fd = -1;
-        --open_fds;
-        continue;
-      }
-      std::string& into = &p == &fds[0] ? r.out : r.err;
-      if (&p == &fds[0] || into.size() < kMaxStderr) into.append(buf, static_cast<size_t>(got));
-    }
-  }
-  for (pollfd& p : fds)
-    if (p.fd >= 0) close(p.fd);
-  while (waitpid(pid, &r.wstatus, 0) < 0 && errno == EINTR) {
-  }
+  r.out = std::move(c.out);
+  r.err = std::move(c.err);
+  r.wstatus = c.status < 0 ? 0 : c.status;
+  r.timed_out = c.timed_out;
+  r.spawn_error = c.spawn_error;
   return r;
 }
 

@@ -20,6 +20,7 @@
 // (1.6 MB of traces) and the rest the agent's ptrace work. -smp 2 was slower, with or without
 // the agent's --pin. seconds_boot is the time from QEMU's start to the agent's header.
 #include "kernel/qemu.hpp"
+#include "kernel/subprocess.hpp"
 
 #include "kernel/agent_protocol.hpp"
 #include "kernel/host.hpp"
@@ -139,48 +140,6 @@ private:
 
 // Runs argv with stdin from /dev/null, stdout and stderr to the given fds (-1: /dev/null).
 // Returns the pid, or -1 with `error` set.
-pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, std::string* error) {
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  if (out_fd >= 0)
-    posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-  else
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  if (err_fd >= 0)
-    posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
-  else
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  // The child starts with default signal handling and nothing blocked, whatever the caller did
-  // (the agent's machinery blocks SIGCHLD, for one).
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0], &fa, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    *error = errno_text("cannot run " + args[0], rc);
-    return -1;
-  }
-  return pid;
-}
-
-int wait_for(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) return -1;
-  return status;
-}
 
 std::string describe_status(int status) {
   if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
@@ -243,10 +202,10 @@ std::optional<std::string> build_initramfs(const std::string& dir, const std::st
                              ">\"$2\" && gzip -1 -f \"$2\"";
   const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   const pid_t pid =
-      spawn({"/bin/sh", "-c", script, "sh", root.string(), cpio}, log_fd, log_fd, error);
+      spawn_child({"/bin/sh", "-c", script, "sh", root.string(), cpio}, log_fd, log_fd, error);
   if (log_fd >= 0) close(log_fd);
   if (pid < 0) return std::nullopt;
-  const int status = wait_for(pid);
+  const int status = wait_child(pid);
   const std::string archive = cpio + ".gz";
   if (status != 0 || !is_regular_file(archive)) {
     std::ifstream in(log);
@@ -286,70 +245,16 @@ std::string shell_words(const std::vector<std::string>& args) {
 BootResult boot(const std::vector<std::string>& args, double timeout_s, double probe_s,
                 size_t expected, bool verbose) {
   BootResult r;
-  int out_pipe[2], err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0) {
-    r.qemu_stderr = errno_text("pipe", errno);
-    return r;
-  }
-  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
-    r.qemu_stderr = errno_text("pipe", errno);
-    close(out_pipe[0]);
-    close(out_pipe[1]);
-    return r;
-  }
-  std::string error;
-  const double start = now_s();
-  const pid_t pid = spawn(args, out_pipe[1], err_pipe[1], &error);
-  close(out_pipe[1]);
-  close(err_pipe[1]);
-  if (pid < 0) {
-    close(out_pipe[0]);
-    close(err_pipe[0]);
-    r.qemu_stderr = error;
-    r.status = 127 << 8;
-    return r;
-  }
-
-  const double deadline = start + timeout_s;
-  double next_progress = start + 5;
+  double next_progress = 5;
   size_t scanned = 0; // console bytes already looked at line by line
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  int open_fds = 2;
-  char buf[1 << 16];
-  while (open_fds > 0) {
-    const double t = now_s();
-    if (t >= deadline) {
-      r.timed_out = true;
-      break;
-    }
-    if (probe_s > 0 && !r.header_s && t >= start + probe_s) {
-      r.probe_failed = true;
-      break;
-    }
-    double wait = deadline - t;
-    if (probe_s > 0 && !r.header_s) wait = std::min(wait, start + probe_s - t);
-    if (verbose) wait = std::min(wait, 1.0);
-    const int n = poll(fds, 2, static_cast<int>(wait * 1000) + 1);
-    if (n < 0 && errno != EINTR) break;
-    for (pollfd& p : fds) {
-      if (p.fd < 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      const ssize_t got = read(p.fd, buf, sizeof buf);
-      if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-      if (got <= 0) {
-        close(p.fd);
-        p.fd = -1;
-        --open_fds;
-        continue;
-      }
-      (p.fd == out_pipe[0] ? r.console : r.qemu_stderr).append(buf, static_cast<size_t>(got));
-    }
-    // Look at the new complete lines for the events that matter while the VM runs.
-    for (size_t nl; (nl = r.console.find('\n', scanned)) != std::string::npos; scanned = nl + 1) {
-      const std::string_view line(r.console.data() + scanned, nl - scanned);
+  // Watches the console for the events that matter while the VM runs; false stops the VM.
+  const auto watch = [&](const std::string& console, double elapsed) {
+    for (size_t nl; (nl = console.find('\n', scanned)) != std::string::npos; scanned = nl + 1) {
+      const std::string_view line(console.data() + scanned, nl - scanned);
       if (line.starts_with("end ")) {
         ++r.ended;
       } else if (!r.header_s && line.starts_with("ptmc-agent 1 ")) {
-        r.header_s = now_s() - start;
+        r.header_s = elapsed;
         if (verbose)
           fprintf(stderr, "%s: the agent started after %.1f s\n", kTarget.c_str(), *r.header_s);
       } else if (r.panic.empty() && line.find("Kernel panic") != std::string_view::npos) {
@@ -361,17 +266,26 @@ BootResult boot(const std::vector<std::string>& args, double timeout_s, double p
         if (rest.starts_with("exit=") || rest.starts_with("signal=")) r.init_exit = rest;
       }
     }
-    if (verbose && now_s() >= next_progress) {
+    if (probe_s > 0 && !r.header_s && elapsed >= probe_s) {
+      r.probe_failed = true;
+      return false;
+    }
+    if (verbose && elapsed >= next_progress) {
       fprintf(stderr, "%s: %zu of %zu scenarios after %.0f s\n", kTarget.c_str(), r.ended, expected,
-              now_s() - start);
+              elapsed);
       next_progress += 5;
     }
-  }
-  for (pollfd& p : fds)
-    if (p.fd >= 0) close(p.fd);
-  if (r.timed_out || r.probe_failed) kill(pid, SIGKILL);
-  const int status = wait_for(pid);
-  if (status >= 0) r.status = status;
+    return true;
+  };
+  const double tick = probe_s > 0 ? std::min(1.0, probe_s / 4) : 1.0;
+  ChildResult c = run_child(args, timeout_s, watch, tick);
+  r.console = std::move(c.out);
+  r.qemu_stderr = c.spawn_error ? *c.spawn_error : std::move(c.err);
+  r.timed_out = c.timed_out;
+  if (c.spawn_error)
+    r.status = 127 << 8;
+  else if (c.status >= 0)
+    r.status = c.status;
   return r;
 }
 

@@ -17,17 +17,17 @@ namespace ptmc {
 // that every RIP the tracer sees maps back to one index. The registers the alphabet touches are
 // documented in docs/scenario-format.md.
 enum class Op : uint8_t {
-  nop,      // nop
-  set_nr,   // mov rax, imm32 (sign-extended): the syscall number register
-  set_arg,  // mov rsi, imm / lea rsi,[buf]: second syscall argument (signal or buffer)
-  syscall,  // syscall
-  int3,     // int3
-  cmp,      // cmp rax, 1: sets ZF and CF from rax
-  setz,     // setz bl: rbx = ZF
-  pushf,    // pushfq
-  or_tf,    // or qword [rsp], 0x100: set TF in the pushed image
-  and_tf,   // and qword [rsp], ~0x100: clear TF in the pushed image
-  popf,     // popfq
+  nop,     // nop
+  set_nr,  // mov rax, imm32 (sign-extended): the syscall number register
+  set_arg, // mov rsi, imm / lea rsi,[buf]: second syscall argument (signal or buffer)
+  syscall, // syscall
+  int3,    // int3
+  cmp,     // cmp rax, 1: sets ZF and CF from rax
+  setz,    // setz bl: rbx = ZF
+  pushf,   // pushfq
+  or_tf,   // or qword [rsp], 0x100: set TF in the pushed image
+  and_tf,  // and qword [rsp], ~0x100: clear TF in the pushed image
+  popf,    // popfq
   // Not part of the scenario language: the fixed tails the code generator appends.
   add_rsp8, // add rsp, 8 (the handler tail: rsp back to the frame rt_sigreturn expects)
   jmp,      // jmp to the index in `imm` within the same block
@@ -40,7 +40,7 @@ inline constexpr int64_t rt_sigreturn = 15;
 inline constexpr int64_t getpid = 39;
 inline constexpr int64_t kill = 62;
 inline constexpr int64_t exit_group = 231;
-inline constexpr int64_t invalid = 999;  // above NR_syscalls on every kernel we target
+inline constexpr int64_t invalid = 999; // above NR_syscalls on every kernel we target
 inline constexpr int64_t none = -1;
 } // namespace nr
 
@@ -49,8 +49,8 @@ enum class Arg : uint8_t { buf, sigusr1, sigusr2 };
 
 struct Insn {
   Op op = Op::nop;
-  int64_t imm = 0;      // set_nr: the syscall number
-  Arg arg = Arg::buf;   // set_arg: the value
+  int64_t imm = 0;    // set_nr: the syscall number
+  Arg arg = Arg::buf; // set_arg: the value
   bool operator==(const Insn&) const = default;
 };
 
@@ -81,7 +81,7 @@ struct Loc {
 
 struct Edit {
   Reg reg = Reg::rax;
-  int64_t value = 0;  // rip: use `loc` instead
+  int64_t value = 0; // rip: use `loc` instead
   Loc loc;
   bool operator==(const Edit&) const = default;
 };
@@ -108,17 +108,17 @@ struct Options {
 // function of those observables only (see docs/trace-format.md), never of the model's
 // internals, so the model and a real kernel can be compared line by line.
 enum class StopKind : uint8_t {
-  initial,        // the first stop: SIGSTOP raised by the tracee before instruction 0
-  syscall_enter,  // stop signal SIGTRAP|0x80, op entry
-  syscall_exit,   // stop signal SIGTRAP|0x80, op exit
-  step,           // SIGTRAP with si_code TRAP_TRACE or TRAP_BRKPT
-  breakpoint,     // SIGTRAP with si_code SI_KERNEL (int3)
-  trap_notify,    // SIGTRAP with si_code SIGTRAP: ptrace_notify without TRACESYSGOOD
-  signal,         // any other signal-delivery-stop
-  detached,       // not a stop: the tracer detached here
-  exited,         // waitpid: WIFEXITED
-  killed,         // waitpid: WIFSIGNALED
-  hang,           // the agent's wait timed out (real kernels only)
+  initial,       // the first stop: SIGSTOP raised by the tracee before instruction 0
+  syscall_enter, // stop signal SIGTRAP|0x80, op entry
+  syscall_exit,  // stop signal SIGTRAP|0x80, op exit
+  step,          // SIGTRAP with si_code TRAP_TRACE or TRAP_BRKPT
+  breakpoint,    // SIGTRAP with si_code SI_KERNEL (int3)
+  trap_notify,   // SIGTRAP with si_code SIGTRAP: ptrace_notify without TRACESYSGOOD
+  signal,        // any other signal-delivery-stop
+  detached,      // not a stop: the tracer detached here
+  exited,        // waitpid: WIFEXITED
+  killed,        // waitpid: WIFSIGNALED
+  hang,          // the agent's wait timed out (real kernels only)
 };
 
 // PTRACE_GET_SYSCALL_INFO op values (include/uapi/linux/ptrace.h).
@@ -127,15 +127,15 @@ enum class SyscallOp : uint8_t { none = 0, entry = 1, exit = 2, seccomp = 3 };
 struct TraceLine {
   StopKind kind = StopKind::initial;
   Loc at;
-  int signal = 0;        // stop signal (without the 0x80 bit), or the killing signal
+  int signal = 0; // stop signal (without the 0x80 bit), or the killing signal
   int si_code = 0;
   SyscallOp op = SyscallOp::none;
   int64_t rax = 0;
   int64_t orig_rax = 0;
   uint64_t rbx = 0;
-  bool tf = false, zf = false, cf = false;  // as PTRACE_GETREGS shows them
+  bool tf = false, zf = false, cf = false; // as PTRACE_GETREGS shows them
   int exit_code = 0;
-  int written = 0;       // bytes the tracee wrote to its output pipe, at exit
+  int written = 0; // bytes the tracee wrote to its output pipe, at exit
   bool operator==(const TraceLine&) const = default;
 };
 
@@ -165,12 +165,12 @@ struct Scenario {
   std::string profile = "linux-x86_64";
   Options options;
   std::vector<Insn> program;
-  std::vector<Insn> handler;        // the user's part of the SIGUSR1 handler; see the format doc
+  std::vector<Insn> handler; // the user's part of the SIGUSR1 handler; see the format doc
   std::vector<Action> actions;
-  std::optional<Action> repeat;     // repeat this action until the tracee ends...
-  int repeat_max = 0;               // ...at most this many times
+  std::optional<Action> repeat; // repeat this action until the tracee ends...
+  int repeat_max = 0;           // ...at most this many times
   std::optional<Trace> expect;
-  std::string source;               // file name, for messages
+  std::string source; // file name, for messages
 };
 
 // A parse error carries its position so the CLI can print file:line:column.
@@ -195,7 +195,7 @@ struct BatchParseResult {
 };
 BatchParseResult parse_batch(std::string_view text, std::string file_name);
 
-std::string format_scenario(const Scenario& s);  // parse_scenario(format_scenario(s)) == s
+std::string format_scenario(const Scenario& s); // parse_scenario(format_scenario(s)) == s
 std::string format_insn(const Insn& i);
 std::string format_action(const Action& a);
 std::string format_loc(const Loc& l);
@@ -215,7 +215,7 @@ int tracer_pass_signal(const TraceLine& stop, Request last_request);
 struct TraceParseResult {
   std::optional<TraceLine> line;
   std::string error;
-  int column = 0;  // on error: 1-based column in `text` of the offending token
+  int column = 0; // on error: 1-based column in `text` of the offending token
 };
 TraceParseResult parse_trace_line(std::string_view text);
 
