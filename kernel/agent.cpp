@@ -361,23 +361,10 @@ bool Run::observe(int wstatus, bool initial) {
   t.zf = (regs_.eflags & kFlagZF) != 0;
   t.cf = (regs_.eflags & kFlagCF) != 0;
 
-  // The kind from the observables alone (docs/trace-format.md).
-  if (initial) {
-    t.kind = StopKind::initial;
-  } else if (stopsig == (SIGTRAP | 0x80)) {
-    t.kind = t.op == SyscallOp::exit ? StopKind::syscall_exit : StopKind::syscall_enter;
-  } else if (stopsig == SIGTRAP) {
-    if (t.si_code == code::trap_trace || t.si_code == code::trap_brkpt)
-      t.kind = StopKind::step;
-    else if (t.si_code == code::si_kernel)
-      t.kind = StopKind::breakpoint;
-    else if (t.si_code == SIGTRAP)
-      t.kind = StopKind::trap_notify;
-    else
-      t.kind = StopKind::signal;
-  } else {
-    t.kind = StopKind::signal;
-  }
+  // The kind from the observables alone (docs/trace-format.md), by the same function the model
+  // uses. With TRACESYSGOOD the stop signal's 0x80 bit and si_code SIGTRAP|0x80 go together
+  // (ptrace_report_syscall sends one as the other), so si_code alone decides syscall stops.
+  t.kind = initial ? StopKind::initial : classify_stop(t.signal, t.si_code, t.op);
   trace_.push_back(t);
   return true;
 }
