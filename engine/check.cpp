@@ -59,7 +59,7 @@ Scenario build_counterexample(const X86Model& model, const std::vector<Action>& 
       const Action& a = actions[l.index];
       Action written = a;
       for (Edit& e : written.edits)
-        if (e.reg == Reg::rip && e.value == -1 && e.loc == Loc{}) {
+        if (is_skip_next(e)) {
           e.loc = Loc{s.pc().space, static_cast<uint16_t>(s.regs.pc + 1)};
           e.value = 0;
         }

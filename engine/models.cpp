@@ -25,7 +25,7 @@ bool MonitoredModel::is_drive(const Action& a) {
 
 bool MonitoredModel::skip_edit_allowed(const ptmc::State& s, const Action& a) const {
   for (const Edit& e : a.edits)
-    if (e.reg == Reg::rip && e.value == -1 && e.loc == Loc{})
+    if (is_skip_next(e))
       return s.pc().space == Loc::Space::program && s.regs.pc < model_.program_length();
   return true;
 }

@@ -34,7 +34,7 @@ std::vector<Action> build_tracer_domain(const Domain& d) {
     for (int64_t v : d.orig_rax_edits)
       out.push_back(Action{r, 0, false, {Edit{Reg::orig_rax, v, {}}}});
     for (int64_t v : d.rax_edits) out.push_back(Action{r, 0, false, {Edit{Reg::rax, v, {}}}});
-    if (d.rip_skip_edit) out.push_back(Action{r, 0, false, {Edit{Reg::rip, -1, {}}}});
+    if (d.rip_skip_edit) out.push_back(Action{r, 0, false, {skip_next_edit()}});
     for (int v : d.tf_edits) out.push_back(Action{r, 0, false, {Edit{Reg::tf, v, {}}}});
   }
   out.push_back(Action{Request::detach, sig::none, false, {}});
@@ -155,15 +155,19 @@ size_t X86Model::program_choices(const State& s, uint16_t* out) const {
 }
 
 size_t X86Model::peeks_for(const State& from, const Action& a, Peek out[2]) const {
+  // Only arming a step peeks; every other resume keeps what is known (one outcome). This runs
+  // for every tracer action the explorer tries, so it copies the state only when it must.
   const bool steps = a.request == Request::singlestep || a.request == Request::sysemu_singlestep;
-  State s = from;
-  if (steps) {
-    RuleCtx quiet;
-    for (const Edit& e : a.edits)
-      if (e.reg == Reg::rip) apply_edit(s, e, quiet); // the kernel peeks where rip now points
+  if (!steps) {
+    out[0] = static_cast<Peek>(from.regs.peek);
+    return 1;
   }
+  State s = from;
+  RuleCtx quiet;
+  for (const Edit& e : a.edits)
+    if (e.reg == Reg::rip) apply_edit(s, e, quiet); // the kernel peeks where rip now points
   const auto known = static_cast<Peek>(s.regs.peek);
-  if (!steps || known != Peek::unknown) {
+  if (known != Peek::unknown) {
     out[0] = known;
     return 1;
   }
@@ -592,7 +596,7 @@ void X86Model::apply_edit(State& s, const Edit& e, RuleCtx& r) const {
     break;
   case Reg::rip:
     // value -1 is the explorer's "skip the next instruction"; otherwise a location.
-    if (e.value == -1 && e.loc == Loc{}) {
+    if (is_skip_next(e)) {
       s.regs.pc = static_cast<uint8_t>(s.regs.pc + 1);
     } else {
       s.regs.pc_space = static_cast<uint8_t>(e.loc.space);

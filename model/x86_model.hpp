@@ -112,6 +112,15 @@ private:
   bool alphabet_has_popf_ = false, alphabet_has_other_ = false;
 };
 
+// The explorer's relative rip edit, "skip the next instruction": rip with value -1 and no
+// location. Scenarios always name an absolute location; counterexamples are written that way.
+inline bool is_skip_next(const Edit& e) {
+  return e.reg == Reg::rip && e.value == -1 && e.loc == Loc{};
+}
+inline Edit skip_next_edit() {
+  return Edit{Reg::rip, -1, {}};
+}
+
 // The handler block as the tracee runs it: the body, then `add rsp, 8; nr rt_sigreturn;
 // syscall; jmp` back to the `nr`, so a tracer that skips rt_sigreturn loops instead of running
 // off the end.

@@ -161,8 +161,7 @@ Violations monitor_step(const CheckState& pre, const TracerStep& step, const Eve
         break;
       case Reg::rip: {
         Loc want = e.loc;
-        if (e.value == -1 && e.loc == Loc{})
-          want = Loc{a.pc().space, static_cast<uint16_t>(a.regs.pc + 1)};
+        if (is_skip_next(e)) want = Loc{a.pc().space, static_cast<uint16_t>(a.regs.pc + 1)};
         if (!ev.frame_replaced && !(b.pc() == want))
           v |= bit(PropertyId::register_write_persistence);
         break;
