@@ -85,16 +85,16 @@ RC_GTEST_PROP(RandomScenarios, RunsAreDeterministicAndWellFormed, ()) {
   RC_ASSERT(!first_difference(a.trace, b.trace).has_value());
   RC_ASSERT(!a.trace.empty());
   RC_ASSERT(a.trace.front().kind == StopKind::initial);
-  // Nothing follows an end line, and a detached line is followed by exactly one end line.
+  // Nothing follows an end line.
   for (size_t i = 0; i + 1 < a.trace.size(); ++i) {
     RC_ASSERT(a.trace[i].kind != StopKind::exited);
     RC_ASSERT(a.trace[i].kind != StopKind::killed);
   }
 }
 
-RC_GTEST_PROP(RandomScenarios, SeededBugsAreFoundByRandomRunsToo, ()) {
-  // A check that random testing is not blind: the seeded rflags bug, stepped over a setz after a
-  // flag-setting cmp, must change rbx relative to Linux in some run (RC finds one quickly).
+TEST(SeededBug, RflagsAssignmentChangesTheTraceOfASteppedSetz) {
+  // The runner must tell the seeded rflags bug from Linux on a stepped setz (ZF is set at the
+  // start, so Linux stores rbx = 1 and the bug 0). A fixed case, not a random property.
   const Profile& linux = *find_profile("linux-x86_64");
   const Profile& bug = *find_profile("bug-rflags-assign");
   Scenario s;
@@ -104,7 +104,7 @@ RC_GTEST_PROP(RandomScenarios, SeededBugsAreFoundByRandomRunsToo, ()) {
                Action{Request::singlestep, 0, false, {}}};
   const ModelRun good = run_on_model(s, linux);
   const ModelRun bad = run_on_model(s, bug);
-  RC_ASSERT(first_difference(good.trace, bad.trace).has_value());
+  EXPECT_TRUE(first_difference(good.trace, bad.trace).has_value());
 }
 
 } // namespace
