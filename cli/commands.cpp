@@ -1,10 +1,13 @@
 #include "cli/commands.hpp"
 
 #include "cli/options.hpp"
+#include "cli/redox_smp.hpp"
 #include "engine/check.hpp"
 #include "engine/runner.hpp"
 #include "kernel/target.hpp"
 #include "model/profile.hpp"
+#include "model/redox/smp/model.hpp"
+#include "model/redox/smp/scenario.hpp"
 #include "props/properties.hpp"
 #include "scenario/scenario.hpp"
 
@@ -48,14 +51,6 @@ uint64_t parse_size(const std::string& text) {
   return static_cast<uint64_t>(value * mult);
 }
 
-namespace {
-
-std::string human_bytes(uint64_t b) {
-  if (b >= (1ull << 30)) return fmt::format("{:.2f} GiB", b / double(1ull << 30));
-  if (b >= (1ull << 20)) return fmt::format("{:.1f} MiB", b / double(1ull << 20));
-  return fmt::format("{:.0f} KiB", b / 1024.0);
-}
-
 std::string with_commas(uint64_t n) {
   std::string s = std::to_string(n), out;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -63,6 +58,24 @@ std::string with_commas(uint64_t n) {
     out += s[i];
   }
   return out;
+}
+
+int check_exit_code(bool unexpected_violation, bool complete) {
+  if (unexpected_violation) return kViolation;
+  if (!complete) {
+    fmt::print(stderr, "ptmc check: a limit stopped the exploration; 'holds' became 'unknown' "
+                       "where the space was not covered\n");
+    return kLimit;
+  }
+  return kOk;
+}
+
+namespace {
+
+std::string human_bytes(uint64_t b) {
+  if (b >= (1ull << 30)) return fmt::format("{:.2f} GiB", b / double(1ull << 30));
+  if (b >= (1ull << 20)) return fmt::format("{:.1f} MiB", b / double(1ull << 20));
+  return fmt::format("{:.0f} KiB", b / 1024.0);
 }
 
 const Profile& profile_or_throw(const std::string& name) {
@@ -144,13 +157,15 @@ int cmd_profiles(const Args& args) {
                    {"arch", p.arch},
                    {"summary", p.summary},
                    {"layers", layer_paths(p)},
+                   {"concurrent", p.concurrent},
                    {"bound", p.domain.program_bound}});
     fmt::print("{}\n", j.dump(2));
     return kOk;
   }
   for (const auto& p : profiles())
-    fmt::print("{:<22} {}{}\n", p.name, p.summary,
-               p.parent.empty() ? "" : " [delta on " + p.parent + "]");
+    fmt::print("{:<26} {}{}{}\n", p.name, p.summary,
+               p.parent.empty() ? "" : " [delta on " + p.parent + "]",
+               p.concurrent ? " [concurrent model: tracer and tracee as kernel threads]" : "");
   return kOk;
 }
 
@@ -172,6 +187,11 @@ int cmd_props(const Args& args) {
   }
   for (const auto& p : property_table()) {
     fmt::print("{:<28} [{}] {}\n", p.name, method_name(p.method), p.meaning);
+    if (vm.count("verbose")) fmt::print("    {}\n\n", p.definition);
+  }
+  fmt::print("\nproperties of the concurrent (Redox SMP) profiles:\n");
+  for (const auto& p : redox_smp::prop_table()) {
+    fmt::print("{:<28} {}\n", p.name, p.meaning);
     if (vm.count("verbose")) fmt::print("    {}\n\n", p.definition);
   }
   return kOk;
@@ -227,6 +247,8 @@ int cmd_rules(const Args& args) {
 // ---- explore --------------------------------------------------------------------------------
 
 int cmd_explore(const Args& args) {
+  if (const auto name = profile_argument(args); name && is_concurrent_profile(*name))
+    return smp_explore(args);
   po::options_description d("ptmc explore --profile P [options]: explore a profile's state space");
   add_limit_options(d);
   d.add_options()("dot", po::value<std::string>(),
@@ -279,6 +301,8 @@ int cmd_explore(const Args& args) {
 // ---- check ----------------------------------------------------------------------------------
 
 int cmd_check(const Args& args) {
+  if (const auto name = profile_argument(args); name && is_concurrent_profile(*name))
+    return smp_check(args);
   po::options_description d("ptmc check --profile P [options]: decide every property");
   add_limit_options(d);
   d.add_options()("property", po::value<std::vector<std::string>>(),
@@ -350,13 +374,7 @@ int cmd_check(const Args& args) {
       fmt::print("{}", format_scenario(*r.counterexample));
     }
   }
-  if (unexpected) return kViolation;
-  if (!rep.complete) {
-    fmt::print(stderr, "ptmc check: a limit stopped the exploration; 'holds' became 'unknown' "
-                       "where the space was not covered\n");
-    return kLimit;
-  }
-  return kOk;
+  return check_exit_code(unexpected, rep.complete);
 }
 
 // ---- run ------------------------------------------------------------------------------------
@@ -405,6 +423,18 @@ nlohmann::json trace_json(const Trace& t) {
 }
 
 int cmd_run(const Args& args) {
+  // A scenario for a concurrent profile is an interleaving; it has its own format and runner.
+  for (const auto& a : args) {
+    if (a.empty() || a[0] == '-') continue;
+    std::ifstream f(a);
+    if (!f) break;
+    std::stringstream ss;
+    ss << f.rdbuf();
+    const std::string text = ss.str();
+    if (const auto name = redox_smp::scenario_profile(text); name && is_concurrent_profile(*name))
+      return smp_run(a, text, args);
+    break;
+  }
   po::options_description d("ptmc run FILE --on TARGET [options]: run a scenario");
   d.add_options()("file", po::value<std::string>()->required(), "scenario file")(
       "on", po::value<std::string>()->default_value("model"),

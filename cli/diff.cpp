@@ -120,6 +120,8 @@ int cmd_diff(const Args& args) {
   const std::string pname = vm["profile"].as<std::string>();
   spec.profile = find_profile(pname);
   if (!spec.profile) throw UsageError("unknown profile '" + pname + "'");
+  if (spec.profile->concurrent)
+    throw UsageError("'" + pname + "' is a concurrent Redox model: no Redox kernel can run here");
   spec.target = vm["on"].as<std::string>();
   if (!kernel::is_target(spec.target))
     throw UsageError("unknown target '" + spec.target + "' (host, qemu-x86_64)");

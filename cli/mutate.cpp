@@ -42,6 +42,10 @@ int cmd_mutate(const Args& args) {
   const std::string name = vm["profile"].as<std::string>();
   const Profile* base = find_profile(name);
   if (!base) throw UsageError("unknown profile '" + name + "' (see 'ptmc profiles')");
+  if (base->concurrent)
+    throw UsageError("'" + name +
+                     "' is a concurrent model: its rules are not mutated, and no "
+                     "Redox kernel can run here to score mutants against");
   const int bound = vm["bound"].as<int>();
   if (bound < 1 || bound > 12) throw UsageError("--bound must be 1..12 for mutation runs");
 

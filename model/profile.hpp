@@ -40,6 +40,9 @@ struct Profile {
   std::string parent;           // the profile this one is a delta on, or empty
   std::string kernel = "linux"; // with `arch`, picks the transition function (model/models.hpp)
   std::string arch = "x86_64";
+  // A concurrent model: tracer and tracee are kernel threads whose steps interleave (the Redox
+  // SMP profiles, model/redox/smp); `check` and `run` use that model's own engines.
+  bool concurrent = false;
   // The layers whose rules this profile's transition function consults, and only those: coverage,
   // mutation and "confirmed by a real kernel" count these.
   std::vector<Layer> layers = {Layer::linux_generic, Layer::linux_x86_64, Layer::cpu_x86_64};

@@ -1,8 +1,10 @@
 #include "model/redox/smp/check.hpp"
 
 #include "model/redox/smp/products.hpp"
+#include "model/redox/smp/scenario.hpp"
 
 #include <sstream>
+#include <type_traits>
 
 namespace ptmc::redox_smp {
 
@@ -78,8 +80,9 @@ CheckReport check(const Variant& v, const CheckOptions& o) {
     if (fv) {
       Interleaving il;
       il.initial.push_back(inits.at(r.root_of(fv->first)));
-      il.steps = r.path_to(fv->first);
-      il.steps.push_back(fv->second);
+      auto path = r.path_to(fv->first);
+      path.push_back(fv->second);
+      il.steps = model.unfold(il.initial[0], path);
       pr.verdict = Verdict::violated;
       pr.length = il.steps.size();
       pr.context_switches = context_switches(il.steps);
@@ -94,30 +97,53 @@ CheckReport check(const Variant& v, const CheckOptions& o) {
   // 2. The products.
   if (o.products) {
     if (wanted(o, Prop::determinism)) {
-      const PairedModel paired(model);
-      const auto pr_ = explore(paired, limits_for(o, "determinism"));
-      report.phases.push_back({"determinism", pr_.stats});
-      report.complete = report.complete && pr_.stats.complete;
+      // Determinism asks whether the schedule alone can change what the tracer sees, so its
+      // inputs are fixed: the tracee is frozen at attach (O_TRUNC while off its CPU; a running
+      // tracee races with the first write by design) and no third party kills anyone.
+      Domain dd = report.domain;
+      dd.attach = {Attach::frozen};
+      dd.kill_tracee = dd.kill_tracer = false;
+      const SmpModel single(v.version, dd, o.por);
       PropResult pr;
       pr.property = Prop::determinism;
-      const auto& fv = pr_.first_violation[static_cast<size_t>(Prop::determinism)];
-      if (fv) {
+      auto take = [&](auto& r, const auto& product, const std::string& phase) {
+        report.phases.push_back({phase, r.stats});
+        report.complete = report.complete && r.stats.complete;
+        const auto& fv = r.first_violation[static_cast<size_t>(Prop::determinism)];
+        if (!fv) {
+          pr.verdict = r.stats.complete ? Verdict::holds : Verdict::unknown;
+          return;
+        }
         pr.verdict = Verdict::violated;
-        auto path = pr_.path_to(fv->first);
+        auto path = r.path_to(fv->first);
         path.push_back(fv->second);
-        pr.note = paired.explain(paired.initial_states().at(pr_.root_of(fv->first)), path);
-        Interleaving il =
-            paired.left_interleaving(paired.initial_states().at(pr_.root_of(fv->first)), path);
+        const auto init = product.initial_states().at(r.root_of(fv->first));
+        pr.note = product.explain(init, path);
+        Interleaving il;
+        if constexpr (std::is_same_v<std::decay_t<decltype(product)>, PairedModel>) {
+          il = product.left_interleaving(init, path);
+        } else {
+          il.initial.push_back(init.s);
+          il.steps = single.unfold(init.s, path);
+        }
         pr.length = il.steps.size();
         pr.context_switches = context_switches(il.steps);
         pr.counterexample = std::move(il);
+      };
+      if (o.paired_determinism) {
+        const PairedModel paired(single);
+        const auto r = explore(paired, limits_for(o, "determinism (paired)"));
+        take(r, paired, "determinism (paired product)");
       } else {
-        pr.verdict = pr_.stats.complete ? Verdict::holds : Verdict::unknown;
+        const DeterminismModel histories(single);
+        const auto r = explore(histories, limits_for(o, "determinism"));
+        take(r, histories, "determinism");
       }
       report.results.push_back(std::move(pr));
     }
     if (wanted(o, Prop::refinement)) {
       const RefinementModel refine(model);
+      report.phases.push_back({"atomic", refine.atomic_stats()});
       const auto rr = explore(refine, limits_for(o, "refinement"));
       report.phases.push_back({"refinement", rr.stats});
       report.complete = report.complete && rr.stats.complete;
@@ -158,7 +184,11 @@ std::string format_interleaving(const Variant& v, const SmpModel& m, const Inter
   out << "profile " << v.name << "\n";
   const State& s0 = il.initial.at(0);
   out << "cpus " << m.domain().cpus << "\n";
-  out << "open " << ((s0.session & sess::o_trunc) ? "O_TRUNC" : "plain") << "\n";
+  out << "open "
+      << attach_name((s0.session & sess::frozen_open) ? Attach::frozen
+                     : (s0.session & sess::o_trunc)   ? Attach::trunc
+                                                      : Attach::plain)
+      << "\n";
   std::string kills;
   if (s0.kills & 1) kills += " tracee";
   if (s0.kills & 2) kills += " tracer";
@@ -207,6 +237,8 @@ std::string format_interleaving(const Variant& v, const SmpModel& m, const Inter
     }
     s = *next;
   }
+  out << "\nexpect:\n";
+  for (const std::string& o : outcome_of(m, il)) out << "  " << o << "\n";
   return out.str();
 }
 

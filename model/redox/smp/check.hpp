@@ -36,8 +36,9 @@ struct CheckOptions {
   bool por = true;
   uint64_t max_states = 0;
   uint64_t max_bytes = 0;
-  std::vector<Prop> only; // empty: all
-  bool products = true;   // determinism and refinement
+  std::vector<Prop> only;          // empty: all
+  bool products = true;            // determinism and refinement
+  bool paired_determinism = false; // decide determinism with the paired product (slower)
   std::function<void(const std::string& phase, uint64_t states, uint64_t transitions,
                      uint32_t depth, double seconds)>
       progress;

@@ -49,7 +49,7 @@ constexpr std::array<FlagName, 7> kFlagNames{{
     {flag::signal, 0x8, "SIGNAL"},
     {flag::exit, 0x20, "EXIT"},
     {flag::clone, 0x100, "EVENT_CLONE"},
-    {flag::ignore, 0x1000, "IGNORE"},
+    {flag::ignore, 0x1000, "FLAG_IGNORE"},
 }};
 } // namespace
 
@@ -1029,7 +1029,8 @@ void tracee_syscall(Asm& a, SessionCode v) {
   a.bind(not_clone);
   a.bind(post);
   breakpoint_callback(a, v, Cause::post);
-  a.step(Kind::sysret, 0, c, kSyscall, 35, "syscall_instruction", "sysretq to user mode");
+  a.step(Kind::sysret, 0, c, kSyscall, 93, "syscall_instruction",
+         "iretq to user mode: the saved rflags, TF included, are live again");
 }
 
 void tracee_debug(Asm& a, SessionCode v) {
@@ -1044,7 +1045,8 @@ void tracee_debug(Asm& a, SessionCode v) {
   a.step(Kind::ksignal_exit, 0, c, kLib, v == SessionCode::ve18a8779 ? 277 : 250, "ksignal",
          "ksignal(SIGTRAP): syscall::exit(SIGTRAP)");
   a.bind(handled);
-  a.step(Kind::iret, 0, c, kException, 43, "debug", "iretq to user mode");
+  a.step(Kind::iret, 0, c, kException, 43, "debug",
+         "end of the interrupt_stack! handler: iretq to user mode");
 }
 
 void tracee_signal(Asm& a, SessionCode v) {
@@ -1129,7 +1131,11 @@ Kernel build(Version version) {
     Asm a(k, Code::tracer_close);
     close_request(a, p);
     a.set_ret(Ret::ok);
-    a.step(Kind::request_done, 0, proc_commit(p), kProc, 0, "close", "Ok(0)");
+    a.step(Kind::request_done, 0, proc_commit(p), kProc,
+           p.block_on_read  ? 657
+           : p.handle_mutex ? 528
+                            : 569,
+           "close", "Ok(0)");
   }
   {
     // The tracer's SIGKILL: signal_handler's ptrace callback (no session is tracing the

@@ -1,5 +1,6 @@
 #include "model/redox/smp/model.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace ptmc::redox_smp {
@@ -72,6 +73,24 @@ std::optional<Prop> prop_by_name(std::string_view name) {
   return std::nullopt;
 }
 
+std::string_view attach_name(Attach a) {
+  switch (a) {
+  case Attach::plain:
+    return "plain";
+  case Attach::trunc:
+    return "O_TRUNC";
+  case Attach::frozen:
+    return "O_TRUNC-frozen";
+  }
+  return "?";
+}
+
+std::optional<Attach> attach_by_name(std::string_view name) {
+  for (Attach a : {Attach::plain, Attach::trunc, Attach::frozen})
+    if (attach_name(a) == name) return a;
+  return std::nullopt;
+}
+
 std::string_view insn_name(Insn i) {
   switch (i) {
   case Insn::nop:
@@ -91,7 +110,7 @@ std::string format_request(const Request& r) {
   case Request::Kind::read:
     return "read";
   case Request::Kind::regs:
-    return "regs";
+    return "getregs";
   case Request::Kind::close:
     return "close";
   }
@@ -200,28 +219,34 @@ std::vector<State> SmpModel::initial_states() const {
         }
     programs.insert(programs.end(), next.begin(), next.end());
   }
-  for (bool trunc : domain_.o_trunc)
-    for (const auto& prog : programs) {
-      State s;
-      Context& t = s.ctx[T];
-      t.sched = sched::exists | sched::running;
-      t.cpu = 0;
-      Context& e = s.ctx[E];
-      e.cpu = static_cast<uint8_t>(1 % domain_.cpus);
-      e.sched = sched::exists;
-      if (e.cpu != t.cpu) e.sched |= sched::running;
-      // O_TRUNC sets ptrace_stop at open (proc.rs a57ea6a7 248-251); the tracee keeps running
-      // until its next switch.
-      if (trunc) e.sched |= sched::ptrace_stop;
-      s.ctx[CL].cpu = static_cast<uint8_t>(2 % domain_.cpus);
-      s.session = sess::in_map | sess::handle_open | (trunc ? sess::o_trunc : 0);
-      for (size_t i = 0; i < prog.size(); ++i)
-        s.program = static_cast<uint8_t>(s.program | static_cast<uint8_t>(prog[i]) << (2 * i));
-      s.program_length = static_cast<uint8_t>(prog.size());
-      s.kills = static_cast<uint8_t>((domain_.kill_tracee ? 1 : 0) | (domain_.kill_tracer ? 2 : 0));
-      out.push_back(s);
-    }
+  for (Attach a : domain_.attach)
+    for (const auto& prog : programs) out.push_back(initial_state(prog, a));
   return out;
+}
+
+State SmpModel::initial_state(const std::vector<Insn>& program, Attach attach) const {
+  const bool o_trunc = attach != Attach::plain;
+  if (program.size() > 4) throw std::invalid_argument("the tracee's program is at most 4 long");
+  State s;
+  Context& t = s.ctx[T];
+  t.sched = sched::exists | sched::running;
+  t.cpu = 0;
+  Context& e = s.ctx[E];
+  e.cpu = static_cast<uint8_t>(1 % domain_.cpus);
+  e.sched = sched::exists;
+  if (e.cpu != t.cpu && attach != Attach::frozen) e.sched |= sched::running;
+  // O_TRUNC sets ptrace_stop at open (proc.rs a57ea6a7 248-251); the tracee keeps running
+  // until its next switch.
+  if (o_trunc) e.sched |= sched::ptrace_stop;
+  s.ctx[CL].cpu = static_cast<uint8_t>(2 % domain_.cpus);
+  s.session =
+      static_cast<uint8_t>(sess::in_map | sess::handle_open | (o_trunc ? sess::o_trunc : 0) |
+                           (attach == Attach::frozen ? sess::frozen_open : 0));
+  for (size_t i = 0; i < program.size(); ++i)
+    s.program = static_cast<uint8_t>(s.program | static_cast<uint8_t>(program[i]) << (2 * i));
+  s.program_length = static_cast<uint8_t>(program.size());
+  s.kills = static_cast<uint8_t>((domain_.kill_tracee ? 1 : 0) | (domain_.kill_tracer ? 2 : 0));
+  return s;
 }
 
 uint64_t SmpModel::fingerprint(const State& s) const {
@@ -361,6 +386,72 @@ bool SmpModel::safe_step(const State& s, Thread th) const {
   }
 }
 
+// Lipton's movers, for a thread's next step. An acquire commutes with every later step of another
+// thread (no step enabled after it touches the lock it took), so it moves right; a release moves
+// left; an access to data only its holder can touch moves both ways; anything another thread can
+// see (a WaitCondition, a context's scheduling fields, a monitor, an observation) is no mover.
+SmpModel::Mover SmpModel::mover(const State& s, Thread th) const {
+  const Context& c = s.ctx[static_cast<int>(th)];
+  if (!is_running(c) || c.code == 0 || done(c)) return Mover::none;
+  const Op& op = kernel_.code[c.code].ops.at(c.pc);
+  switch (op.kind) {
+  case Kind::acquire_read:
+  case Kind::acquire_write:
+    return Mover::right;
+  case Kind::release_read:
+  case Kind::release_write:
+    return Mover::left;
+  default:
+    return safe_step(s, th) ? Mover::both : Mover::none;
+  }
+}
+
+std::optional<State> SmpModel::apply_block(const State& s, const Label& l, StepInfo* out,
+                                           std::vector<Label>* steps) const {
+  StepInfo local;
+  StepInfo& info = out ? *out : local;
+  const auto th = static_cast<Thread>(l.who);
+  const Mover first = mover(s, th);
+  auto n = apply(s, l, &info);
+  if (!n) return n;
+  if (steps) steps->push_back(l);
+  // Right movers and both-movers, then at most one non-mover, then left movers and both-movers.
+  bool right_phase = first == Mover::right || first == Mover::both;
+  for (int guard = 0; guard < 64; ++guard) {
+    const Context& c = n->ctx[l.who];
+    if (!is_running(c) || c.code == 0 || done(c) || !step_enabled(*n, th)) break;
+    const Mover m = mover(*n, th);
+    if (!right_phase && m != Mover::left && m != Mover::both) break;
+    if (right_phase && m == Mover::none && info.obs) break; // one observation per block
+    StepInfo more;
+    auto next = apply(*n, l, &more);
+    if (!next) break;
+    if (m == Mover::none || m == Mover::left) right_phase = false;
+    info.violations |= more.violations;
+    if (more.obs) {
+      info.obs = more.obs;
+      info.observed = more.observed;
+    }
+    if (!more.note.empty()) info.note = more.note;
+    if (steps) steps->push_back(l);
+    n = next;
+  }
+  return n;
+}
+
+std::vector<Label> SmpModel::unfold(const State& initial, const std::vector<Label>& path) const {
+  if (!por_) return path;
+  std::vector<Label> out;
+  State s = initial;
+  for (const Label& l : path) {
+    auto n = l.act == Act::step ? apply_block(s, l, nullptr, &out) : apply(s, l);
+    if (l.act != Act::step) out.push_back(l);
+    if (!n) break;
+    s = *n;
+  }
+  return out;
+}
+
 void SmpModel::enabled_all(const State& s, std::vector<Label>& out) const {
   const Context& tr = s.ctx[T];
   const Context& te = s.ctx[E];
@@ -368,18 +459,32 @@ void SmpModel::enabled_all(const State& s, std::vector<Label>& out) const {
     if ((s.kills & 1) && status(te) != Status::exited) out.push_back({kEnv, Act::kill, E});
     if ((s.kills & 2) && status(tr) != Status::exited) out.push_back({kEnv, Act::kill, T});
   };
+  // The interface level: one big kernel lock. A thread running kernel code excludes every other
+  // thread's kernel code until it returns to user mode or gives up its CPU; user code runs on.
+  int in_kernel = -1;
   if (atomic_)
     for (int t = 0; t < kThreads; ++t) {
       const Context& c = s.ctx[t];
-      if (exists(c) && !done(c) && is_running(c) && c.code != 0) {
-        // The thread in the kernel keeps the (single, non-preemptible) CPU: if it cannot
-        // step, no thread can.
-        if (step_enabled(s, static_cast<Thread>(t)))
-          out.push_back({static_cast<uint8_t>(t), Act::step, 0});
-        kills();
-        return;
-      }
+      if (exists(c) && !done(c) && is_running(c) && c.code != 0) in_kernel = t;
     }
+  auto user_only = [&](int t, const Label& l) {
+    if (in_kernel < 0 || t == in_kernel) return true;
+    const Context& c = s.ctx[t];
+    switch (l.act) {
+    case Act::user:
+      // An instruction that stays in user mode: a nop without TF (syscall and #DB enter).
+      return s.upc < s.program_length &&
+             static_cast<Insn>((s.program >> (2 * s.upc)) & 3) == Insn::nop && !s.tf;
+    case Act::preempt:
+      return true;
+    case Act::sched_in:
+      return c.code == 0 && !((c.sched & sched::pending_kill) && !(c.sched & sched::in_signal));
+    case Act::sigwake:
+      return true;
+    default:
+      return false;
+    }
+  };
   auto cpu_busy = [&](int cpu, int except) {
     for (int t = 0; t < kThreads; ++t)
       if (t != except && exists(s.ctx[t]) && !done(s.ctx[t]) && is_running(s.ctx[t]) &&
@@ -397,6 +502,7 @@ void SmpModel::enabled_all(const State& s, std::vector<Label>& out) const {
       if (u != t && s.ctx[u].cpu == s.ctx[t].cpu && ready(u)) return true;
     return false;
   };
+  const size_t first = out.size();
   for (int t = 0; t < kThreads; ++t) {
     const Context& c = s.ctx[t];
     if (!exists(c) || done(c)) continue;
@@ -419,6 +525,10 @@ void SmpModel::enabled_all(const State& s, std::vector<Label>& out) const {
         out.push_back({who, Act::sigwake, 0});
     }
   }
+  if (in_kernel >= 0)
+    out.erase(std::remove_if(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(),
+                             [&](const Label& l) { return !user_only(l.who, l); }),
+              out.end());
   kills();
 }
 
@@ -534,12 +644,100 @@ uint32_t SmpModel::monitor_user(const State& s, Insn insn) const {
   return v;
 }
 
+RuleId SmpModel::rule_of(Kind k) {
+  switch (k) {
+  case Kind::acquire_read:
+  case Kind::acquire_write:
+    return RuleId::smp_lock_acquire;
+  case Kind::release_read:
+  case Kind::release_write:
+    return RuleId::smp_lock_release;
+  case Kind::lookup_own:
+  case Kind::lookup_traced:
+    return RuleId::smp_session_lookup;
+  case Kind::remove_session:
+    return RuleId::smp_session_remove;
+  case Kind::bp_match:
+    return RuleId::smp_bp_match;
+  case Kind::bp_reach_queue:
+    return RuleId::smp_bp_reach_queue;
+  case Kind::send_check:
+    return RuleId::smp_send_check;
+  case Kind::queue_event:
+    return RuleId::smp_queue_event;
+  case Kind::bp_clear:
+    return RuleId::smp_bp_clear;
+  case Kind::bp_set:
+  case Kind::bp_set_filtered:
+    return RuleId::smp_bp_set;
+  case Kind::bp_read:
+    return RuleId::smp_bp_read;
+  case Kind::wait_needed_2019:
+  case Kind::wait_ready:
+    return RuleId::smp_wait_check;
+  case Kind::drain_events:
+    return RuleId::smp_drain_events;
+  case Kind::notify:
+    return RuleId::smp_notify;
+  case Kind::wc_register:
+    return RuleId::smp_wc_register;
+  case Kind::wc_resume:
+    return RuleId::smp_wc_resume;
+  case Kind::switch_out:
+    return RuleId::smp_switch_out;
+  case Kind::tsc_2019:
+  case Kind::tsc_yield:
+  case Kind::tsc_save_and_stop:
+  case Kind::tsc_running:
+  case Kind::tsc_finish_3420339c:
+  case Kind::tsc_finish_e18a8779:
+    return RuleId::smp_try_stop_context;
+  case Kind::unstop:
+  case Kind::unstop_if_exists:
+    return RuleId::smp_unstop;
+  case Kind::exited_check:
+    return RuleId::smp_exited_check;
+  case Kind::continue_clones:
+    return RuleId::smp_continue_clones;
+  case Kind::handle_remove:
+  case Kind::clones_push:
+    return RuleId::smp_handle;
+  case Kind::ignore_decide:
+    return RuleId::smp_ignore_decide;
+  case Kind::syscall_body:
+    return RuleId::smp_syscall_body;
+  case Kind::clone_create:
+  case Kind::clone_freeze:
+  case Kind::clone_user:
+    return RuleId::smp_clone;
+  case Kind::sysret:
+  case Kind::iret:
+    return RuleId::smp_return_to_user;
+  case Kind::debug_entry:
+  case Kind::debug_restore:
+  case Kind::ksignal_exit:
+    return RuleId::smp_debug_trap;
+  case Kind::exit_enter:
+  case Kind::mark_exited:
+  case Kind::final_switch:
+    return RuleId::smp_exit;
+  case Kind::request_done:
+    return RuleId::smp_request;
+  case Kind::assert_events:
+    return RuleId::smp_kernel_assert;
+  default:
+    break;
+  }
+  throw std::logic_error("a control op has no rule");
+}
+
 void SmpModel::run_step(State& s, Thread th, StepInfo& info) const {
   const int t = static_cast<int>(th);
   Context& c = s.ctx[t];
   Context& e = s.ctx[E];
   const Op op = kernel_.code[c.code].ops.at(c.pc);
   info.rule = op.rule;
+  covered_.set(static_cast<size_t>(rule_of(op.kind)));
   ++c.pc; // the next step, unless the step changes the listing
   auto set_cond = [&](bool b) {
     c.regs = static_cast<uint8_t>(b ? (c.regs | reg::cond) : (c.regs & ~reg::cond));
@@ -904,6 +1102,11 @@ void SmpModel::run_step(State& s, Thread th, StepInfo& info) const {
     return;
   case Kind::mark_exited:
     set_status(c, Status::exited);
+    if (t == E) {
+      // The tracer can tell from here on (ESRCH): this is when the tracee has ended for it.
+      info.obs = obs::end | c.aux;
+      info.observed = "tracee exit(" + std::to_string(c.aux) + ")";
+    }
     if (t == CL) {
       c.sched = static_cast<uint8_t>((c.sched & ~sched::running) | sched::done);
       c.code = 0;
@@ -911,10 +1114,6 @@ void SmpModel::run_step(State& s, Thread th, StepInfo& info) const {
     }
     break;
   case Kind::final_switch:
-    if (t == E) {
-      info.obs = obs::end | c.aux;
-      info.observed = "tracee exit(" + std::to_string(c.aux) + ")";
-    }
     c.sched = static_cast<uint8_t>((c.sched & ~sched::running) | sched::done);
     c.code = 0;
     c.pc = 0;
@@ -987,6 +1186,7 @@ std::optional<State> SmpModel::apply(const State& s0, const Label& l, StepInfo* 
       if (!(s.kills & budget) || status(s.ctx[target]) == Status::exited) return std::nullopt;
       s.kills = static_cast<uint8_t>((s.kills & ~budget) | (budget << 2));
       s.ctx[target].sched |= sched::pending_kill;
+      covered_.set(static_cast<size_t>(RuleId::smp_kill));
       info.note = "kill(" + std::string(thread_name(static_cast<Thread>(target))) + ", SIGKILL)";
     } else {
       const int t = l.who;
@@ -1027,6 +1227,7 @@ std::optional<State> SmpModel::apply(const State& s0, const Label& l, StepInfo* 
         }
         info.note = format_request(r);
         info.obs = obs::request | l.arg;
+        covered_.set(static_cast<size_t>(RuleId::smp_request));
         start_code(s, th, code);
         break;
       }
@@ -1034,6 +1235,7 @@ std::optional<State> SmpModel::apply(const State& s0, const Label& l, StepInfo* 
         if (t != E || !is_running(c) || c.code != 0 || status(c) != Status::runnable)
           return std::nullopt;
         if (s.upc >= s.program_length) {
+          covered_.set(static_cast<size_t>(RuleId::hw_no_trap_after_syscall));
           info.violations |= monitor_user(s, Insn::getpid);
           c.aux = kSysExit;
           info.note = "syscall exit";
@@ -1043,12 +1245,15 @@ std::optional<State> SmpModel::apply(const State& s0, const Label& l, StepInfo* 
         const Insn insn = program_at(s, s.upc);
         info.violations |= monitor_user(s, insn);
         info.note = std::string(insn_name(insn)) + " at " + std::to_string(s.upc);
+        covered_.set(static_cast<size_t>(RuleId::user_insn));
         if (insn == Insn::nop) {
+          covered_.set(static_cast<size_t>(RuleId::hw_trap_after_insn));
           ++s.upc;
           // A #DB follows an instruction that started with TF set. `syscall` clears TF in the
           // kernel (IA32_FMASK 0x300) and raises no #DB after it; sysret restores TF.
           if (s.tf) start_code(s, th, Code::tracee_debug);
         } else {
+          covered_.set(static_cast<size_t>(RuleId::hw_no_trap_after_syscall));
           c.aux = insn == Insn::clone ? kSysClone : kSysGetpid;
           start_code(s, th, Code::tracee_syscall);
         }
@@ -1062,6 +1267,7 @@ std::optional<State> SmpModel::apply(const State& s0, const Label& l, StepInfo* 
               s.ctx[u].cpu == c.cpu)
             return std::nullopt;
         c.sched |= sched::running;
+        covered_.set(static_cast<size_t>(RuleId::smp_schedule));
         info.note = "switched in on cpu" + std::to_string(c.cpu);
         if ((c.sched & sched::pending_kill) && !(c.sched & sched::in_signal) && t != CL) {
           // switch.rs: the pending signal is popped and the handler runs on a copy of the
@@ -1076,11 +1282,13 @@ std::optional<State> SmpModel::apply(const State& s0, const Label& l, StepInfo* 
       case Act::preempt:
         if (!is_running(c) || c.code != 0) return std::nullopt;
         c.sched = static_cast<uint8_t>(c.sched & ~sched::running);
+        covered_.set(static_cast<size_t>(RuleId::smp_preempt));
         info.note = "timer interrupt: context::switch()";
         break;
       case Act::sigwake:
         if (status(c) != Status::blocked || !(c.sched & sched::pending_kill)) return std::nullopt;
         set_status(c, Status::runnable);
+        covered_.set(static_cast<size_t>(RuleId::smp_signal_wake));
         info.note = "update(): unblocked by the pending signal";
         break;
       case Act::kill:

@@ -6,6 +6,7 @@
 
 #include "model/redox/smp/kernel.hpp"
 #include "model/redox/smp/state.hpp"
+#include "model/rules.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -50,15 +51,22 @@ std::optional<Prop> prop_by_name(std::string_view name);
 
 // ---- The domain: what the explorer enumerates -------------------------------------------------
 
+// How the tracer opened proc:<pid>/trace. O_TRUNC sets ptrace_stop, which stops the tracee only
+// at its next context switch (`trunc`: it was running); `frozen` is O_TRUNC while the tracee was
+// off its CPU, so it is frozen before its first instruction (the interface model's attach).
+enum class Attach : uint8_t { plain, trunc, frozen };
+std::string_view attach_name(Attach a); // "plain", "O_TRUNC", "O_TRUNC-frozen"
+std::optional<Attach> attach_by_name(std::string_view name);
+
 struct Domain {
   int program_bound = 2;                               // tracee instructions before exit
   std::vector<Insn> alphabet{Insn::nop, Insn::getpid}; // the tracee's instructions
   std::vector<uint8_t> writes{flag::pre, flag::post | flag::ignore, flag::step};
-  int requests = 3;                 // tracer requests before its final close
-  bool regs = true;                 // regs/int reads in the tracer's alphabet
-  bool kill_tracee = false;         // a third party may SIGKILL the tracee once
-  bool kill_tracer = false;         // ... or the tracer
-  std::vector<bool> o_trunc{false}; // open modes explored: without and/or with O_TRUNC
+  int requests = 3;                          // tracer requests before its final close
+  bool regs = true;                          // regs/int reads in the tracer's alphabet
+  bool kill_tracee = false;                  // a third party may SIGKILL the tracee once
+  bool kill_tracer = false;                  // ... or the tracer
+  std::vector<Attach> attach{Attach::plain}; // how the trace file was opened
   int cpus = 2;
 };
 
@@ -106,6 +114,7 @@ inline constexpr uint32_t request = 1u << 28; // | request index
 inline constexpr uint32_t result = 2u << 28;  // | index << 20 | Ret << 16 | payload
 inline constexpr uint32_t end = 3u << 28;     // | the tracee's exit status
 inline constexpr uint32_t hang = 4u << 28;    // nothing can move any more
+inline constexpr uint32_t fin = 5u << 28;     // | the tracee's exit status: everything ended
 } // namespace obs
 
 // ---- The model --------------------------------------------------------------------------------
@@ -121,6 +130,7 @@ public:
   SmpModel(Version version, Domain domain, bool por, bool atomic = false);
 
   std::vector<State> initial_states() const;
+  State initial_state(const std::vector<Insn>& program, Attach attach) const;
   template <class Emit> void expand(const State& s, Emit& emit) const {
     for_each_successor(s, [&](const Label& l, const State& n, const StepInfo& info) {
       emit(l, n, info.violations, uint8_t{1});
@@ -138,10 +148,24 @@ public:
     enabled(s, labels);
     for (const Label& l : labels) {
       StepInfo info;
-      auto n = apply(s, l, &info);
+      auto n = apply_reduced(s, l, &info);
       if (n) f(l, *n, info);
     }
   }
+
+  // With partial-order reduction, a thread's step runs on as one atomic block while the steps
+  // after it are movers (docs/redox-smp.md, "Scale"): lock acquires and the accesses a held lock
+  // protects, at most one step other threads can see, then releases and protected accesses.
+  // `steps` receives the single steps the block was made of.
+  std::optional<State> apply_block(const State& s, const Label& l, StepInfo* info = nullptr,
+                                   std::vector<Label>* steps = nullptr) const;
+  // The transition of the explored graph: a block with partial-order reduction, else one step.
+  std::optional<State> apply_reduced(const State& s, const Label& l,
+                                     StepInfo* info = nullptr) const {
+    return por_ && l.act == Act::step ? apply_block(s, l, info) : apply(s, l, info);
+  }
+  // The single steps of a path of the reduced model, for printing and replay.
+  std::vector<Label> unfold(const State& initial, const std::vector<Label>& path) const;
   void enabled(const State& s, std::vector<Label>& out) const;
 
   const Kernel& code() const { return kernel_; }
@@ -163,6 +187,10 @@ public:
   // States cut off because the event queue would exceed its four slots.
   uint64_t overflow_count() const { return overflows_; }
 
+  // The rules (of the redox/smp and cpu/x86_64 layers) some applied step consulted.
+  const RuleSet& covered() const { return covered_; }
+  static RuleId rule_of(Kind k);
+
 private:
   bool step_enabled(const State& s, Thread t) const;
   void run_step(State& s, Thread t, StepInfo& info) const;
@@ -170,6 +198,8 @@ private:
   void start_code(State& s, Thread t, Code c) const;
   bool request_allowed(const State& s, size_t index) const;
   bool safe_step(const State& s, Thread t) const;
+  enum class Mover { right, left, both, none };
+  Mover mover(const State& s, Thread t) const;
   void enabled_all(const State& s, std::vector<Label>& out) const;
   uint32_t monitor_user(const State& s, Insn insn) const;
 
@@ -181,6 +211,7 @@ private:
   std::vector<Request> requests_;
   Lock data_lock_; // which lock guards the breakpoint and the queue in this version
   mutable uint64_t overflows_ = 0;
+  mutable RuleSet covered_;
 };
 
 } // namespace ptmc::redox_smp

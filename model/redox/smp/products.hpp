@@ -29,11 +29,13 @@ namespace ptmc::redox_smp {
 
 struct PairState {
   State a, b;
+  uint8_t phase = 0; // 0: copy A may step (or hand over to B), 1: copy B may step
+  uint8_t pad[7] = {};
 };
 static_assert(std::has_unique_object_representations_v<PairState>);
 
 struct PairLabel {
-  uint8_t copy = 0; // 0: a, 1: b, 2: both (a synchronised step)
+  uint8_t copy = 0; // 0: a, 1: b, 2: both (a synchronised step), 3: A hands over to B
   Label label;
   bool operator==(const PairLabel&) const = default;
 };
@@ -61,6 +63,15 @@ private:
   const SmpModel& m_;
 };
 
+// What the observable traces are made of: the results the tracer gets, in order, and a hang
+// (nothing can move any more). The start of a request is implied by the previous result. The
+// tracee's end is not in the trace: it overlaps the tracer's requests, and the tracer learns of
+// it only through what its requests return (ESRCH, an EXIT event).
+inline bool in_trace(uint32_t code) {
+  const uint32_t kind = code & 0xf0000000u;
+  return kind == obs::result || kind == obs::hang;
+}
+
 // A trie of observation sequences, one root per initial state.
 class ObservationTrie {
 public:
@@ -70,15 +81,17 @@ public:
   size_t size() const { return next_; }
   static constexpr uint32_t kNone = 0xffffffffu;
 
-  // Nodes at which the same request got two different results (per-observation
-  // nondeterminism of the atomic kernel), with one example.
+  // Nodes at which the same history got two different outputs (a result, a hang, the end):
+  // nondeterminism per observation, with the first such node.
   bool deterministic() const { return nondeterministic_ == kNone; }
   uint32_t nondeterministic_node() const { return nondeterministic_; }
+  // The first output seen after a node, or 0.
+  uint32_t first_output(uint32_t node) const;
 
 private:
   std::unordered_map<uint64_t, uint32_t> edges_;
   std::unordered_map<uint32_t, uint32_t> roots_;
-  std::unordered_map<uint64_t, uint32_t> result_of_; // (node, request) -> first result seen
+  std::unordered_map<uint32_t, uint32_t> output_of_; // node -> the first output seen after it
   uint32_t next_ = 0;
   uint32_t nondeterministic_ = kNone;
 };
@@ -88,6 +101,37 @@ struct TrieState {
   uint32_t node = 0;
 };
 static_assert(std::has_unique_object_representations_v<TrieState>);
+
+// Outputs are what the kernel decides: a result, a hang, the end. Inputs (request starts) are
+// the tracer's choice.
+inline bool is_output(uint32_t code) {
+  const uint32_t kind = code & 0xf0000000u;
+  return kind == obs::result || kind == obs::hang || kind == obs::fin;
+}
+
+// Determinism, decided on the model's own observation histories: the model in product with the
+// tree of (request, result) histories it produces. Two runs with the same requests reach the
+// same node until their outputs differ, so a node with two different outputs is exactly a pair
+// of runs the paired product (PairedModel) would report; this needs one copy of the state, not
+// two. The tracee is frozen at attach and nobody is killed (the check's inputs are fixed).
+class DeterminismModel {
+public:
+  using State = TrieState;
+  using Label = redox_smp::Label;
+  explicit DeterminismModel(const SmpModel& m) : m_(m) {}
+  std::vector<TrieState> initial_states() const;
+  template <class Emit> void expand(const TrieState& s, Emit& emit) const;
+  uint64_t fingerprint(const TrieState& s) const;
+  uint8_t tag(const TrieState&) const { return 0; }
+  const ObservationTrie& trie() const { return trie_; }
+  // What went different along a path to a violation.
+  std::string explain(const TrieState& init, const std::vector<Label>& path) const;
+
+private:
+  const SmpModel& m_;
+  mutable ObservationTrie trie_;
+  mutable std::unordered_map<uint32_t, std::string> text_; // observation code -> its words
+};
 
 // The atomic kernel with the observation history: exploring it fills the trie.
 class AtomicTraceModel {
@@ -132,75 +176,99 @@ private:
 // ---- templates ----------------------------------------------------------------------------------
 
 template <class F> void PairedModel::for_each(const PairState& s, F&& f) const {
-  std::vector<redox_smp::Label> la, lb;
-  m_.enabled(s.a, la);
-  m_.enabled(s.b, lb);
-  auto sync_point = [](const redox_smp::State& x, const redox_smp::Label& l) {
-    if (l.act == Act::request) return true;
-    if (l.act != Act::step || l.who != static_cast<uint8_t>(Thread::tracer)) return false;
-    (void)x;
-    return false;
-  };
-  auto at_done = [&](const redox_smp::State& x) {
+  using SL = redox_smp::Label;
+  constexpr auto tracer = static_cast<uint8_t>(Thread::tracer);
+  auto at_result = [&](const redox_smp::State& x) {
     const Context& t = x.ctx[static_cast<int>(Thread::tracer)];
     return (t.sched & sched::running) && t.code != 0 &&
            m_.code().code[t.code].ops.at(t.pc).kind == Kind::request_done;
   };
-  const bool a_done = at_done(s.a), b_done = at_done(s.b);
-  // Internal steps of copy A first; copy B moves only when A has none left.
-  std::vector<std::pair<uint8_t, redox_smp::Label>> internal;
-  for (const auto& l : la)
-    if (l.who != kEnv && !sync_point(s.a, l) &&
-        !(a_done && l.act == Act::step && l.who == static_cast<uint8_t>(Thread::tracer)))
-      internal.push_back({0, l});
-  if (internal.empty())
-    for (const auto& l : lb)
-      if (l.who != kEnv && !sync_point(s.b, l) &&
-          !(b_done && l.act == Act::step && l.who == static_cast<uint8_t>(Thread::tracer)))
-        internal.push_back({1, l});
-  for (const auto& [copy, l] : internal) {
-    StepInfo info;
-    PairState n = s;
-    auto next = m_.apply(copy == 0 ? s.a : s.b, l, &info);
-    if (!next) continue;
-    (copy == 0 ? n.a : n.b) = *next;
-    uint32_t v = 0;
-    // A copy that finishes or hangs must agree with the other at the end.
-    f(PairLabel{copy, l}, n, v);
+  // Internal: everything but the environment's kills, the tracer starting a request, and the
+  // tracer returning one; those two are made by both copies at once.
+  auto internal = [&](const redox_smp::State& x, std::vector<SL>& out) {
+    std::vector<SL> all;
+    m_.enabled(x, all);
+    const bool result = at_result(x);
+    for (const SL& l : all)
+      if (l.who != kEnv && l.act != Act::request &&
+          !(result && l.act == Act::step && l.who == tracer))
+        out.push_back(l);
+  };
+  std::vector<SL> ia, ib;
+  internal(s.a, ia);
+  internal(s.b, ib);
+  // The canonical order between two synchronised steps: copy A's steps, then copy B's.
+  if (s.phase == 0) {
+    for (const SL& l : ia)
+      if (auto n = m_.apply(s.a, l)) f(PairLabel{0, l}, PairState{*n, s.b, 0, {}}, 0u);
+    f(PairLabel{3, SL{}}, PairState{s.a, s.b, 1, {}}, 0u);
+  } else {
+    for (const SL& l : ib)
+      if (auto n = m_.apply(s.b, l)) f(PairLabel{1, l}, PairState{s.a, *n, 1, {}}, 0u);
   }
-  if (!internal.empty()) return;
-  // Synchronised steps: a request both tracers start, or a result both return.
-  if (a_done && b_done) {
-    const redox_smp::Label l{static_cast<uint8_t>(Thread::tracer), Act::step, 0};
-    StepInfo ia, ib;
-    auto na = m_.apply(s.a, l, &ia);
-    auto nb = m_.apply(s.b, l, &ib);
-    if (na && nb)
-      f(PairLabel{2, l}, PairState{*na, *nb}, ia.obs != ib.obs ? bit(Prop::determinism) : 0u);
-    return;
+  bool joint = false;
+  if (at_result(s.a) && at_result(s.b)) {
+    const SL l{tracer, Act::step, 0};
+    StepInfo xa, xb;
+    auto na = m_.apply(s.a, l, &xa);
+    auto nb = m_.apply(s.b, l, &xb);
+    if (na && nb) {
+      f(PairLabel{2, l}, PairState{*na, *nb, 0, {}},
+        xa.obs != xb.obs ? bit(Prop::determinism) : 0u);
+      joint = true;
+    }
   }
-  bool any = false;
-  for (const auto& l : la)
+  std::vector<SL> la;
+  m_.enabled(s.a, la);
+  std::vector<SL> lb;
+  m_.enabled(s.b, lb);
+  for (const SL& l : la)
     if (l.act == Act::request && std::find(lb.begin(), lb.end(), l) != lb.end()) {
       auto na = m_.apply(s.a, l);
       auto nb = m_.apply(s.b, l);
       if (na && nb) {
-        f(PairLabel{2, l}, PairState{*na, *nb}, 0u);
-        any = true;
+        f(PairLabel{2, l}, PairState{*na, *nb, 0, {}}, 0u);
+        joint = true;
       }
     }
-  if (any) return;
-  // Neither copy can move on its own and they cannot move together: a difference, unless both
-  // have finished alike or both are stuck (the single-run properties report that).
-  const bool fa = m_.finished(s.a), fb = m_.finished(s.b);
-  const Context& ea = s.a.ctx[static_cast<int>(Thread::tracee)];
-  const Context& eb = s.b.ctx[static_cast<int>(Thread::tracee)];
-  const bool same_end = fa && fb && ea.aux == eb.aux;
-  const bool both_stuck = !fa && !fb && !a_done && !b_done;
-  if (!same_end && !both_stuck) {
-    // Report it on a self-loop so that the explorer records the violation at this state.
-    f(PairLabel{2, redox_smp::Label{kEnv, Act::step, 0xff}}, s, bit(Prop::determinism));
+  // Both copies quiet and nothing to do together: they must have ended alike. (Both hanging is
+  // a single-run property's business.)
+  if (s.phase == 1 && ia.empty() && ib.empty() && !joint) {
+    const bool fa = m_.finished(s.a), fb = m_.finished(s.b);
+    const Context& ea = s.a.ctx[static_cast<int>(Thread::tracee)];
+    const Context& eb = s.b.ctx[static_cast<int>(Thread::tracee)];
+    const bool same_end = fa && fb && ea.aux == eb.aux;
+    const bool both_hang = !fa && !fb && !at_result(s.a) && !at_result(s.b);
+    if (!same_end && !both_hang)
+      f(PairLabel{2, SL{kEnv, Act::step, 0xff}}, s, bit(Prop::determinism));
   }
+}
+
+template <class Emit> void DeterminismModel::expand(const TrieState& s, Emit& emit) const {
+  m_.for_each_successor(
+      s.s, [&](const redox_smp::Label& l, const redox_smp::State& n, const StepInfo& info) {
+        if (l.who == kEnv) return; // no kills: the inputs are fixed
+        TrieState t{n, s.node};
+        uint32_t v = 0;
+        auto observe = [&](uint32_t code, const std::string& words) {
+          if (is_output(code)) {
+            const uint32_t first = trie_.first_output(t.node);
+            if (first && first != code) v |= bit(Prop::determinism);
+          }
+          text_.emplace(code, words);
+          t.node = trie_.child(t.node, code);
+        };
+        const uint32_t kind = info.obs & 0xf0000000u;
+        if (kind == obs::request || kind == obs::result)
+          observe(info.obs, info.observed.empty() ? info.note : info.observed);
+        if (m_.finished(n)) {
+          const uint8_t status = n.ctx[static_cast<int>(Thread::tracee)].aux;
+          observe(obs::fin | status, "the end, tracee exit(" + std::to_string(status) + ")");
+        } else if (m_.stuck(n)) {
+          observe(obs::hang, "a hang (" + m_.summary(n) + ")");
+        }
+        emit(l, t, v, uint8_t{1});
+      });
 }
 
 template <class Emit> void AtomicTraceModel::expand(const TrieState& s, Emit& emit) const {
@@ -208,7 +276,7 @@ template <class Emit> void AtomicTraceModel::expand(const TrieState& s, Emit& em
   m_.for_each_successor(
       s.s, [&](const redox_smp::Label& l, const redox_smp::State& n, const StepInfo& info) {
         TrieState t{n, s.node};
-        if (info.obs) t.node = trie_.child(s.node, info.obs);
+        if (in_trace(info.obs)) t.node = trie_.child(s.node, info.obs);
         if (l.who != kEnv) any = true;
         if (m_.stuck(n)) t.node = trie_.child(t.node, obs::hang);
         emit(l, t, 0u, uint8_t{1});
@@ -225,7 +293,7 @@ template <class Emit> void RefinementModel::expand(const TrieState& s, Emit& emi
           emit(l, t, 0u, uint8_t{1});
           return;
         }
-        if (info.obs) {
+        if (in_trace(info.obs)) {
           t.node = trie_.find(s.node, info.obs);
           if (t.node == ObservationTrie::kNone) v |= bit(Prop::refinement);
         }

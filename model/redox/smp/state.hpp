@@ -48,6 +48,7 @@ inline constexpr uint8_t reached = 0x04;      // breakpoint.reached
 inline constexpr uint8_t clone_listed = 0x08; // the trace handle's clones list holds the clone
 inline constexpr uint8_t handle_open = 0x10;  // the trace handle is in the handles map
 inline constexpr uint8_t o_trunc = 0x20;      // opened with O_TRUNC
+inline constexpr uint8_t frozen_open = 0x40;  // ... while the tracee was off its CPU
 } // namespace sess
 
 // The tracee's instructions.

@@ -1,5 +1,7 @@
 #include "model/redox/smp/variants.hpp"
 
+#include <algorithm>
+
 namespace ptmc::redox_smp {
 
 const KnownViolation* Variant::known_violation(Prop p) const {
@@ -21,7 +23,7 @@ Domain full_domain() {
   d.regs = true;
   d.kill_tracee = true;
   d.kill_tracer = true;
-  d.o_trunc = {false, true};
+  d.attach = {Attach::plain, Attach::trunc};
   d.cpus = 2;
   return d;
 }
@@ -35,7 +37,6 @@ Domain b1_domain() {
   d.requests = 2;
   d.regs = false;
   d.kill_tracer = true;
-  d.o_trunc = {false};
   return d;
 }
 
@@ -46,7 +47,6 @@ Domain b2_domain() {
   d.writes = {flag::pre, flag::post};
   d.requests = 3;
   d.regs = false;
-  d.o_trunc = {false};
   return d;
 }
 
@@ -57,7 +57,6 @@ Domain b3_domain() {
   d.writes = {flag::pre, flag::post | flag::ignore, flag::step};
   d.requests = 3;
   d.regs = false;
-  d.o_trunc = {false};
   return d;
 }
 
@@ -68,7 +67,7 @@ Domain b4_domain() {
   d.writes = {flag::pre};
   d.requests = 3;
   d.regs = true;
-  d.o_trunc = {true};
+  d.attach = {Attach::trunc};
   return d;
 }
 
@@ -242,6 +241,38 @@ std::vector<Variant> make() {
                {Prop::exit_wakeup, kExit2019},
                {Prop::stop_reported, kB3}};
   }
+  // The two-run properties fail wherever a lost wakeup can hang one schedule and not another:
+  // the atomic kernel (refinement) never hangs there, and the same requests give a result on
+  // one schedule and a hang on another (determinism).
+  for (Variant& v : all) {
+    const char* why = nullptr;
+    switch (v.version) {
+    case Version::v2019:
+    case Version::v2019_b1_mutex:
+    case Version::v2019_b3_fix:
+    case Version::v2019_b4_fix:
+      why = "B2's lost wakeup: on some schedules the tracer's write never returns.";
+      break;
+    case Version::v2019_b2_fix:
+      why = "B8 and B9 at 75872cc5: on some schedules wait() sleeps through the tracee's exit, "
+            "or the tracee sleeps through the close.";
+      break;
+    case Version::v2020:
+      why = "B8, B9 and N2 (see the single-run properties): on some schedules the read hangs "
+            "after the tracee's exit, or the tracee passes the stop the tracer then reads.";
+      break;
+    }
+    for (Prop p : {Prop::determinism, Prop::refinement})
+      if (!v.known_violation(p)) v.known.push_back({p, why});
+  }
+
+  // The "before" side of a pair reports its own bug as a violation (check exits 1): finding it
+  // is the point. Every other known bug of that code stays known.
+  for (Variant& v : all)
+    if (v.before)
+      std::erase_if(v.known, [&](const KnownViolation& k) {
+        return std::find(v.bug.begin(), v.bug.end(), k.property) != v.bug.end();
+      });
   return all;
 }
 
