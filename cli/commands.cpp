@@ -8,6 +8,7 @@
 #include "model/profile.hpp"
 #include "model/redox/smp/model.hpp"
 #include "model/redox/smp/scenario.hpp"
+#include "model/redox/smp/variants.hpp"
 #include "props/properties.hpp"
 #include "scenario/scenario.hpp"
 
@@ -157,7 +158,7 @@ int cmd_profiles(const Args& args) {
                    {"arch", p.arch},
                    {"summary", p.summary},
                    {"layers", layer_paths(p)},
-                   {"concurrent", p.concurrent},
+                   {"level", p.level == Level::concurrent ? "concurrent" : "interface"},
                    {"bound", p.domain.program_bound}});
     fmt::print("{}\n", j.dump(2));
     return kOk;
@@ -165,7 +166,9 @@ int cmd_profiles(const Args& args) {
   for (const auto& p : profiles())
     fmt::print("{:<26} {}{}{}\n", p.name, p.summary,
                p.parent.empty() ? "" : " [delta on " + p.parent + "]",
-               p.concurrent ? " [concurrent model: tracer and tracee as kernel threads]" : "");
+               p.level == Level::concurrent
+                   ? " [concurrent model: tracer and tracee as kernel threads]"
+                   : "");
   return kOk;
 }
 
@@ -241,6 +244,14 @@ int cmd_rules(const Args& args) {
                "", "", r.source);
   }
   if (vm.count("json")) fmt::print("{}\n", j.dump(2));
+  // A concurrent Redox profile's steps cite a line of Redox at a commit each; list them too.
+  if (vm.count("profile") && !vm.count("json"))
+    if (const auto* v = redox_smp::find_variant(vm["profile"].as<std::string>())) {
+      const auto& k = redox_smp::SmpModel(v->version, v->domain, false).code();
+      fmt::print("\nthe steps of {} (redox-os/kernel; docs/redox-smp-sources.md):\n", k.summary);
+      for (const auto& s : k.rules)
+        fmt::print("  {} {}:{} {}: {}\n", s.commit, s.file, s.line, s.function, s.text);
+    }
   return kOk;
 }
 

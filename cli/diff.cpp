@@ -120,7 +120,7 @@ int cmd_diff(const Args& args) {
   const std::string pname = vm["profile"].as<std::string>();
   spec.profile = find_profile(pname);
   if (!spec.profile) throw UsageError("unknown profile '" + pname + "'");
-  if (spec.profile->concurrent)
+  if (spec.profile->level == Level::concurrent)
     throw UsageError("'" + pname + "' is a concurrent Redox model: no Redox kernel can run here");
   spec.target = vm["on"].as<std::string>();
   if (!kernel::is_target(spec.target))

@@ -42,7 +42,7 @@ int cmd_mutate(const Args& args) {
   const std::string name = vm["profile"].as<std::string>();
   const Profile* base = find_profile(name);
   if (!base) throw UsageError("unknown profile '" + name + "' (see 'ptmc profiles')");
-  if (base->concurrent)
+  if (base->level == Level::concurrent)
     throw UsageError("'" + name +
                      "' is a concurrent model: its rules are not mutated, and no "
                      "Redox kernel can run here to score mutants against");

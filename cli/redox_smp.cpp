@@ -26,7 +26,7 @@ std::optional<std::string> profile_argument(const Args& args) {
 
 bool is_concurrent_profile(const std::string& name) {
   const Profile* p = find_profile(name);
-  return p && p->concurrent;
+  return p && p->level == Level::concurrent;
 }
 
 namespace {

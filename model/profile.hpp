@@ -27,6 +27,12 @@ struct Domain {
   bool both_tracesysgood = false; // also explore without PTRACE_O_TRACESYSGOOD
 };
 
+// How a profile's kernel runs against the tracer. `interface`: one tracer, one tracee, each
+// kernel entry atomic (every Linux profile, redox-2019, redox-2020). `concurrent`: tracer and
+// tracee as kernel threads on several CPUs, interleaved at the kernel's own steps (the Redox SMP
+// profiles, model/redox/smp; `check` and `run` use that model's own engines).
+enum class Level : uint8_t { interface, concurrent };
+
 // A property the profile is known to violate, with the reason. `check` still reports it, as an
 // expected violation, and the report lists it as a kernel quirk.
 struct ExpectedViolation {
@@ -40,9 +46,7 @@ struct Profile {
   std::string parent;           // the profile this one is a delta on, or empty
   std::string kernel = "linux"; // with `arch`, picks the transition function (model/models.hpp)
   std::string arch = "x86_64";
-  // A concurrent model: tracer and tracee are kernel threads whose steps interleave (the Redox
-  // SMP profiles, model/redox/smp); `check` and `run` use that model's own engines.
-  bool concurrent = false;
+  Level level = Level::interface;
   // The layers whose rules this profile's transition function consults, and only those: coverage,
   // mutation and "confirmed by a real kernel" count these.
   std::vector<Layer> layers = {Layer::linux_generic, Layer::linux_x86_64, Layer::cpu_x86_64};

@@ -106,7 +106,7 @@ std::vector<Profile> make_profiles() {
     p.kernel = "redox-smp";
     p.arch = "x86_64";
     p.layers = {Layer::redox_smp, Layer::cpu_x86_64};
-    p.concurrent = true;
+    p.level = Level::concurrent;
     p.domain.program_bound = v.domain.program_bound;
     all.push_back(p);
   }

@@ -197,12 +197,12 @@ TEST(RedoxSmpListings, ConcurrentProfilesSitOnTheirOwnLayerAndTheCpuLayer) {
   for (const auto& v : variants()) {
     const Profile* p = find_profile(v.name);
     ASSERT_NE(p, nullptr) << v.name;
-    EXPECT_TRUE(p->concurrent);
+    EXPECT_EQ(p->level, Level::concurrent);
     EXPECT_EQ(p->layers, (std::vector<Layer>{Layer::redox_smp, Layer::cpu_x86_64}));
   }
   // The Linux profiles keep their 54 rules (tests/model/test_layers.cpp has the layer counts).
   EXPECT_EQ(find_profile("linux-x86_64")->rules().count(), 54u);
-  EXPECT_FALSE(find_profile("linux-x86_64")->concurrent);
+  EXPECT_EQ(find_profile("linux-x86_64")->level, Level::interface);
 }
 
 // ---- The 2020 suspects, each in the smallest domain that shows it ----------------------------
