@@ -58,6 +58,7 @@ void add_domain_options(po::options_description& d) {
       "how the trace file is opened: plain, O_TRUNC (tracee running), O_TRUNC-frozen (tracee "
       "off its CPU), comma-separated")(
       "cpus", po::value<int>(), "CPUs (1-3): tracer on 0, tracee on 1 mod N, clone on 2 mod N")(
+      "close-last", "the tracer closes only after all its requests (not earlier)")(
       "no-por", "explore every interleaving (no partial-order reduction)")(
       "max-states", po::value<long long>(), "stop after this many states (exit 3)")(
       "max-memory", po::value<std::string>(),
@@ -100,6 +101,7 @@ rs::Domain domain_from(const po::variables_map& vm, rs::Domain d) {
     }
   }
   if (vm.count("no-getregs")) d.regs = false;
+  if (vm.count("close-last")) d.close_anytime = false;
   if (vm.count("kills")) {
     const std::string k = vm["kills"].as<std::string>();
     if (k != "none" && k != "tracee" && k != "tracer" && k != "both")

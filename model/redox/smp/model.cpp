@@ -283,7 +283,8 @@ uint8_t SmpModel::tag(const State& s) const {
 
 bool SmpModel::request_allowed(const State& s, size_t index) const {
   const Request& r = requests_[index];
-  if (r.kind == Request::Kind::close) return true;
+  if (r.kind == Request::Kind::close)
+    return domain_.close_anytime || s.requests >= domain_.requests;
   if (s.requests >= domain_.requests) return false;
   // The tracer follows the debugger's protocol: it resumes (writes) only a tracee it has seen
   // stop, waits for (reads) the next stop after a write, and reads registers at a stop or

@@ -68,6 +68,7 @@ struct Domain {
   bool kill_tracer = false;                  // ... or the tracer
   std::vector<Attach> attach{Attach::plain}; // how the trace file was opened
   int cpus = 2;
+  bool close_anytime = true; // false: the tracer closes only after all its requests
 };
 
 // The tracer's alphabet: the writes, then read, regs, close.
