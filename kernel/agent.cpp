@@ -252,7 +252,9 @@ public:
     regs_.regs[1] = kBufAddr;
     regs_.regs[2] = 1;
     regs_.regs[7] = 0;
-    regs_.regs[8] = 0;
+    // x86_64 starts with rax = 0, which numbers read; so x8 starts with arm64's read, and a
+    // syscall before any `nr` is read(0, buf, 1) on both.
+    regs_.regs[8] = kNrRead;
     regs_.pstate = (regs_.pstate & ~kNzcv) | kZ; // Z set, N C V clear, as x86_64's ZF
     syscallno_ = -1;                             // NO_SYSCALL: nothing to restart
     gprs_dirty_ = syscallno_dirty_ = true;
@@ -310,6 +312,7 @@ public:
   }
 
 private:
+  static constexpr uint64_t kNrRead = 63;              // include/uapi/asm-generic/unistd.h
   static constexpr uintptr_t kNtPrstatus = 1;          // include/uapi/linux/elf.h
   static constexpr uintptr_t kNtArmSystemCall = 0x404; // include/uapi/linux/elf.h
   static constexpr uint64_t kN = 1ULL << 31, kZ = 1ULL << 30, kC = 1ULL << 29, kV = 1ULL << 28;
@@ -457,7 +460,8 @@ private:
   int pipe_r_ = -1;
   int written_ = 0;
   bool reaped_ = false;
-  Registers regs_; // as read at the current stop
+  bool pid_distinct_ = false; // pid_low_byte_is_distinct(pid_)
+  Registers regs_;            // as read at the current stop
   Trace trace_;
   std::optional<Failure> failure_;
 };
@@ -515,7 +519,7 @@ void Run::record_end(int wstatus) {
     // On aarch64 exit_group's argument is x0, the last result: after getpid the exit code is
     // the pid's low byte, which differs from run to run. The pid was picked so that its low
     // byte is no other value a program computes (pid_low_byte_is_distinct), so this is exact.
-    if (kAgentArch == Arch::aarch64 && t.exit_code == (pid_ & 0xff))
+    if (kAgentArch == Arch::aarch64 && pid_distinct_ && t.exit_code == (pid_ & 0xff))
       t.exit_code = static_cast<int>(kPidToken);
   } else {
     t.kind = StopKind::killed;
@@ -619,6 +623,9 @@ long request_number(Request r) {
   return kCont;
 }
 
+// The lowest pid a tracee may have; see Run::go.
+constexpr pid_t kLowestPid = 10000;
+
 // Whether an exit code equal to the pid's low byte can only be exit_group(pid) (record_end):
 // not 0-15 (results and signal numbers), not 200-255 (the low byte of -1..-56, the errnos a
 // syscall returns) and not 4242's (kTracerResult, the explorer's result edit).
@@ -640,7 +647,6 @@ ScenarioRun Run::go() {
   // errno, 4242) would be misread, and pids do come round again after many forks (seen: pid 999
   // after 380,000 scenarios). So a child with a pid below kLowestPid is discarded and another
   // forked; it is stopped in its initial stop, or dead, so killing it is harmless.
-  constexpr pid_t kLowestPid = 10000;
   for (int attempt = 0;; ++attempt) {
     pid_ = fork();
     if (pid_ < 0) {
@@ -650,7 +656,8 @@ ScenarioRun Run::go() {
       return ScenarioRun{OutcomeStatus::error, {}, errno_text("fork", err)};
     }
     if (pid_ == 0) child_main(p[1], code_);
-    const bool distinct = kAgentArch != Arch::aarch64 || pid_low_byte_is_distinct(pid_);
+    pid_distinct_ = pid_low_byte_is_distinct(pid_);
+    const bool distinct = kAgentArch != Arch::aarch64 || pid_distinct_;
     if ((pid_ >= kLowestPid && distinct) || attempt >= 64) break;
     kill_and_reap(pid_);
   }
@@ -796,6 +803,24 @@ void kill_and_reap(pid_t pid) {
   }
 }
 
+// In a freshly booted VM pids start near 100, and discarding children until one passes
+// kLowestPid would take thousands of forks: move the pid counter there instead (root, inside
+// the VM's own pid namespace; Documentation/admin-guide/sysctl/kernel.rst ns_last_pid). On a
+// machine that has run for a while the agent's own pid is already past it and nothing is
+// written.
+namespace {
+void skip_low_pids() {
+  if (getpid() >= kLowestPid) return;
+  const int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  const std::string value = std::to_string(kLowestPid);
+  if (write(fd, value.data(), value.size()) < 0) {
+    // Not allowed here: Run::go discards low pids one by one instead.
+  }
+  close(fd);
+}
+} // namespace
+
 bool init(std::string* error) {
   // fds 0-2 open, so that no pipe the agent makes lands on them.
   for (int fd = 0; fd <= 2; ++fd) {
@@ -812,6 +837,7 @@ bool init(std::string* error) {
     return false;
   }
   block_sigchld();
+  skip_low_pids();
   if (!g_mapped) {
     void* c = mmap(reinterpret_cast<void*>(kCodeAddr), kCodeSize, PROT_READ | PROT_EXEC,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);

@@ -1,5 +1,7 @@
 #include "model/profile.hpp"
 
+#include <vector>
+
 namespace ptmc {
 
 namespace {
@@ -62,6 +64,21 @@ Profile linux_x86_64() {
   return p;
 }
 
+// Linux 6.1 on arm64, as Debian ships it and the qemu-aarch64 target boots it. The same alphabet
+// without x86's self-step instructions (no arm64 form, scenario/arch.cpp), the same tracer.
+Profile linux_aarch64() {
+  Profile p;
+  p.name = "linux-aarch64";
+  p.summary = "Linux 6.1 on arm64 (no generic entry), as read from the kernel source";
+  p.arch = "aarch64";
+  p.layers = {Layer::linux_generic, Layer::linux_aarch64, Layer::cpu_aarch64};
+  p.domain = linux_domain();
+  std::erase_if(p.domain.alphabet,
+                [](const Insn& in) { return unsupported_on(Arch::aarch64, in).has_value(); });
+  p.expected = {};
+  return p;
+}
+
 Profile delta(const Profile& base, std::string name, std::string summary) {
   Profile p = base;
   p.parent = base.name;
@@ -94,6 +111,8 @@ std::vector<Profile> make_profiles() {
       delta(linux, "bug-rflags-assign", "seed bug 3: single-step does rflags = TF, not |= TF");
   assign.step_arm_assigns = true;
   all.push_back(assign);
+
+  all.push_back(linux_aarch64());
   return all;
 }
 

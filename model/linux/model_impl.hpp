@@ -132,6 +132,7 @@ template <class Arch> void LinuxModel<Arch>::canonicalize(State& s) const {
     State end;
     end.phase = s.phase;
     end.exit_value = s.exit_value;
+    end.exit_pid = s.exit_pid;
     end.written = s.written;
     end.tracesysgood = s.tracesysgood;
     s = end;
@@ -195,7 +196,8 @@ void LinuxModel<Arch>::trap(State& s, int16_t code, RuleCtx& r, Events& ev) cons
   exit_to_user(s, r, ev);
 }
 
-template <class Arch> void LinuxModel<Arch>::exit_to_user(State& s, RuleCtx& r, Events& ev) const {
+template <class Arch>
+void LinuxModel<Arch>::exit_to_user(State& s, RuleCtx& r, Events& ev, bool in_get_signal) const {
   // kernel/entry/common.c exit_to_user_mode_loop -> arch_do_signal_or_restart -> get_signal.
   while (s.phase == Phase::user || s.phase == Phase::stopped) {
     // dequeue_signal: the thread's queue first, then the process's (kernel/signal.c).
@@ -204,8 +206,14 @@ template <class Arch> void LinuxModel<Arch>::exit_to_user(State& s, RuleCtx& r, 
     const uint8_t shared = static_cast<uint8_t>(s.pending_shared & ~blocked);
     if (!own && !shared) {
       s.phase = Phase::user;
+      // The return to user mode itself may raise an exception at once (arm64: a pending step).
+      if (const auto code = arch_.return_to_user(s, r)) trap(s, *code, r, ev);
       return;
     }
+    // The arch's signal code runs before get_signal; get_signal then loops over signals a
+    // tracer discards, and returns once one is delivered (each delivery is a new arch call).
+    if (!in_get_signal) arch_.before_signal(s, r);
+    in_get_signal = false;
     const bool from_shared = own == 0;
     const uint8_t deliverable = from_shared ? shared : own;
     int sig;
@@ -263,10 +271,11 @@ void LinuxModel<Arch>::deliver(State& s, int sig, RuleCtx& r, Events& ev) const 
 // ---- Syscalls -------------------------------------------------------------------------------
 
 template <class Arch> void LinuxModel<Arch>::syscall_entry(State& s, RuleCtx& r, Events& ev) const {
+  constexpr SyscallWorkRules rule = Arch::kSyscallWork;
   arch_.enter_syscall(s, r, ev);
-  if (r.effect(RuleId::entry_work_captured)) s.entry_work = s.work;
+  if (r.effect(rule.work_captured)) s.entry_work = s.work;
   const bool report = (s.entry_work & (work::trace | work::emu)) != 0;
-  if (s.traced && r.decide(RuleId::entry_stop, report)) {
+  if (s.traced && r.decide(rule.entry_stop, report)) {
     const bool good = r.decide(RuleId::report_tracesysgood, s.tracesysgood != 0);
     const int16_t code = good ? linux_detail::kCodeSyscallGood : linux_detail::kCodeSigtrap;
     const bool op_known =
@@ -279,8 +288,8 @@ template <class Arch> void LinuxModel<Arch>::syscall_entry(State& s, RuleCtx& r,
 
 template <class Arch> void LinuxModel<Arch>::syscall_body(State& s, RuleCtx& r, Events& ev) const {
   using namespace linux_detail;
-  // kernel/entry/common.c syscall_trace_enter: SYSCALL_EMU in the captured work returns -1.
-  const bool emulated = r.decide(RuleId::entry_emu_skips, (s.entry_work & work::emu) != 0);
+  // syscall_trace_enter: SYSCALL_EMU in the captured work returns -1.
+  const bool emulated = r.decide(Arch::kSyscallWork.emu_skips, (s.entry_work & work::emu) != 0);
   const int64_t nr = emulated ? -1 : s.orig_rax;
   if (nr != -1 && (s.entry_work & work::emu)) ev.emu_syscall_ran = true;
   if (nr != -1) ev.syscall_ran = true;
@@ -293,13 +302,14 @@ template <class Arch> void LinuxModel<Arch>::syscall_body(State& s, RuleCtx& r, 
     if (r.effect(RuleId::sys_read_ebadf)) Arch::set_return(s.regs, kEbadf);
     break;
   case Syscall::write:
-    if (args.arg0 != 0) {
-      Arch::set_return(s.regs, kEbadf); // fd 10 (a handler's first argument) is closed: the agent
-                                        // keeps only 0, 1, 2
+    // The agent's tracee has fds 0 (the output pipe), 1 and 2 (/dev/null) and no others
+    // (kernel/agent.cpp child_main): fd 10, a handler's first argument, or a pid is closed.
+    if (args.arg0 < 0 || args.arg0 > 2) {
+      Arch::set_return(s.regs, kEbadf);
     } else if (r.decide(RuleId::sys_write_efault, !args.buffer_valid)) {
       Arch::set_return(s.regs, kEfault);
     } else if (r.effect(RuleId::sys_write)) {
-      if (s.written < 255) ++s.written;
+      if (args.arg0 == 0 && s.written < 255) ++s.written;
       Arch::set_return(s.regs, 1);
     }
     break;
@@ -307,7 +317,9 @@ template <class Arch> void LinuxModel<Arch>::syscall_body(State& s, RuleCtx& r, 
     if (r.effect(RuleId::sys_getpid)) Arch::set_return(s.regs, kPidToken);
     break;
   case Syscall::kill: {
-    if (args.arg0 != 0) {
+    // Pid 0 (its process group, of one) and its own pid both reach the tracee alone; the agent's
+    // sandbox refuses any other (a kill of another process is outside what the model follows).
+    if (args.arg0 != 0 && args.arg0 != kPidToken) {
       s.phase = Phase::unmodelled;
       s.exit_value = unmodelled::kill_other_process;
       return;
@@ -324,7 +336,10 @@ template <class Arch> void LinuxModel<Arch>::syscall_body(State& s, RuleCtx& r, 
     if (r.effect(RuleId::sys_exit_group)) {
       ++ev.retired;
       s.phase = Phase::exited;
-      s.exit_value = args.arg0; // 0 in the program; the signal number if a handler calls it
+      // The status is the argument's low byte: 0 in an x86 program, the signal number in a
+      // handler, the last result on arm64 (and then possibly the pid, unknown to the model).
+      s.exit_value = static_cast<uint8_t>(args.arg0);
+      s.exit_pid = args.arg0 == kPidToken;
       return;
     }
     break;
@@ -343,9 +358,10 @@ template <class Arch> void LinuxModel<Arch>::syscall_body(State& s, RuleCtx& r, 
 template <class Arch>
 void LinuxModel<Arch>::syscall_exit_work(State& s, RuleCtx& r, Events& ev) const {
   using namespace linux_detail;
+  constexpr SyscallWorkRules rule = Arch::kSyscallWork;
   const uint8_t w = s.work; // the current flags, not the captured ones
-  const bool step = r.decide(RuleId::exit_step_report, (w & work::exit_trap) && !(w & work::emu));
-  if (step || r.decide(RuleId::exit_trace_stop, (w & work::trace) != 0)) {
+  const bool step = r.decide(rule.exit_step_report, Arch::exit_step_wanted(w));
+  if (step || r.decide(rule.exit_trace_stop, (w & work::trace) != 0)) {
     if (r.decide(RuleId::exit_step_replaces_stop, step)) {
       raise(s, sig::trap, arch_.syscall_step_si_code(r), ev);
     } else if (s.traced) {
@@ -387,7 +403,7 @@ typename LinuxModel<Arch>::State LinuxModel<Arch>::execute_raw(const State& from
     if (step.single_step_trap && s.phase == Phase::user) trap(s, code::trap_trace, r, ev);
     return s;
   case UserExit::breakpoint:
-    ++ev.retired;
+    if (step.completed) ++ev.retired;
     if (auto code = arch_.breakpoint_si_code(r)) {
       arch_.exception_entry(s, r);
       raise(s, sig::trap, *code, ev);
@@ -470,6 +486,7 @@ typename LinuxModel<Arch>::State LinuxModel<Arch>::resume_raw(const State& from,
   case StopWhy::initial:
   case StopWhy::signal_delivery: {
     // kernel/signal.c ptrace_signal: 0 discards; another signal replaces, with SI_USER.
+    bool delivered = false;
     if (r.decide(RuleId::sig_suppress, sig == 0)) {
       ev.suppressed |= pend_bit(s.stop_sig);
     } else {
@@ -485,10 +502,11 @@ typename LinuxModel<Arch>::State LinuxModel<Arch>::resume_raw(const State& from,
         }
       } else if (bit) {
         deliver(s, sig, r, ev);
+        delivered = true;
       }
     }
     if (s.phase == Phase::stopped || s.dead()) return s;
-    exit_to_user(s, r, ev);
+    exit_to_user(s, r, ev, /*in_get_signal=*/!delivered);
     return s;
   }
   case StopWhy::syscall_enter:
@@ -534,7 +552,7 @@ template <class Arch> TraceLine LinuxModel<Arch>::observe(const State& s, RuleCt
   t.written = s.written;
   if (s.phase == Phase::exited) {
     t.kind = StopKind::exited;
-    t.exit_code = s.exit_value;
+    t.exit_code = s.exit_pid ? static_cast<int>(kPidToken) : s.exit_value;
     return t;
   }
   if (s.phase == Phase::killed) {
@@ -550,8 +568,10 @@ template <class Arch> TraceLine LinuxModel<Arch>::observe(const State& s, RuleCt
   t.signal = s.stop_sig;
   t.si_code = s.stop_code;
   t.op = static_cast<SyscallOp>(s.stop_op);
+  t.arch = Arch::kIsa;
   arch_.read_registers(s, t, r);
-  t.kind = s.why == StopWhy::initial ? StopKind::initial : classify_stop(t.signal, t.si_code, t.op);
+  t.kind = s.why == StopWhy::initial ? StopKind::initial
+                                     : classify_stop(t.signal, t.si_code, t.op, Arch::kIsa);
   return t;
 }
 
