@@ -304,9 +304,11 @@ template <class Arch> void LinuxModel<Arch>::syscall_body(State& s, RuleCtx& r, 
   case Syscall::write:
     // The agent's tracee has fds 0 (the output pipe), 1 and 2 (/dev/null) and no others
     // (kernel/agent.cpp child_main): fd 10, a handler's first argument, or a pid is closed.
+    // /dev/null's write returns the count without reading the buffer (drivers/char/mem.c
+    // write_null), so only the pipe can fault.
     if (args.arg0 < 0 || args.arg0 > 2) {
       Arch::set_return(s.regs, kEbadf);
-    } else if (r.decide(RuleId::sys_write_efault, !args.buffer_valid)) {
+    } else if (args.arg0 == 0 && r.decide(RuleId::sys_write_efault, !args.buffer_valid)) {
       Arch::set_return(s.regs, kEfault);
     } else if (r.effect(RuleId::sys_write)) {
       if (args.arg0 == 0 && s.written < 255) ++s.written;
