@@ -173,6 +173,8 @@ int cmd_crossarch(const Args& args) {
       "add-random", po::value<long long>()->default_value(1000), "random scenarios added")(
       "seed", po::value<unsigned long long>()->default_value(2026), "seed for the random ones")(
       "bound,b", po::value<int>()->default_value(3), "program bound of the property checks")(
+      "cause-bound", po::value<int>()->default_value(2),
+      "program bound of the mutant checks that find a differing verdict's rules")(
       "on-kernels", "compare the traces of qemu-x86_64 and qemu-aarch64, not of the two models")(
       "report", po::value<std::string>(), "write the report as Markdown to this file")(
       "list", po::value<std::string>(),
@@ -284,6 +286,7 @@ int cmd_crossarch(const Args& args) {
   // The properties, side by side, and the rules behind each verdict that differs.
   CheckOptions co;
   co.bound = vm["bound"].as<int>();
+  co.tf_edits = true; // the step flag is the subject: let the tracer write TF and SS too
   const CheckReport rx = check_profile(x86, co);
   const CheckReport ra = check_profile(arm, co);
   struct PropertyRow {
@@ -304,6 +307,7 @@ int cmd_crossarch(const Args& args) {
       const Profile& base = arm_violates ? arm : x86;
       row.side = arm_violates ? "aarch64" : "x86_64";
       CheckOptions one = co;
+      one.bound = vm["cause-bound"].as<int>();
       one.only = {rx.results[k].property};
       for (RuleId r : arm_violates ? arm_rules : x86_rules) {
         const CheckReport m = check_profile(mutant_profile(base, r), one);
@@ -367,10 +371,13 @@ int cmd_crossarch(const Args& args) {
           << (i < a.size() ? format_common(a[i]) : "") << " |\n";
     }
     f << "\n## Property verdicts side by side\n\n"
-      << "`ptmc check` of both profiles at program bound " << *co.bound
+      << "`ptmc check --tf-edits` of both profiles (the tracer may also write TF / SS) at "
+         "program bound "
+      << *co.bound
       << ". A property that holds on one architecture and not on the other is a finding; its "
          "cause is given as the rules of the violating profile's own layers whose mutant makes "
-         "the property hold.\n\n"
+         "the property hold (checked at program bound "
+      << vm["cause-bound"].as<int>() << ").\n\n"
       << "| property | x86_64 | aarch64 | cause |\n|---|---|---|---|\n";
     for (const auto& row : props) {
       std::string cause;

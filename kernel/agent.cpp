@@ -626,6 +626,20 @@ long request_number(Request r) {
 // The lowest pid a tracee may have; see Run::go.
 constexpr pid_t kLowestPid = 10000;
 
+// In a freshly booted VM pids start near 100, and after pid_max they start again near 300:
+// discarding children until one passes kLowestPid would take thousands of forks. Move the pid
+// counter there instead (root; Documentation/admin-guide/sysctl/kernel.rst ns_last_pid). Called
+// only when a pid below kLowestPid turns up, so a machine whose pids are past it is left alone.
+void skip_low_pids() {
+  const int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  const std::string value = std::to_string(kLowestPid);
+  if (write(fd, value.data(), value.size()) < 0) {
+    // Not allowed here: Run::go discards low pids one by one instead.
+  }
+  close(fd);
+}
+
 // Whether an exit code equal to the pid's low byte can only be exit_group(pid) (record_end):
 // not 0-15 (results and signal numbers), not 200-255 (the low byte of -1..-56, the errnos a
 // syscall returns) and not 4242's (kTracerResult, the explorer's result edit).
@@ -660,6 +674,7 @@ ScenarioRun Run::go() {
     const bool distinct = kAgentArch != Arch::aarch64 || pid_distinct_;
     if ((pid_ >= kLowestPid && distinct) || attempt >= 64) break;
     kill_and_reap(pid_);
+    if (pid_ < kLowestPid) skip_low_pids();
   }
   close(p[1]);
 
@@ -803,24 +818,6 @@ void kill_and_reap(pid_t pid) {
   }
 }
 
-// In a freshly booted VM pids start near 100, and discarding children until one passes
-// kLowestPid would take thousands of forks: move the pid counter there instead (root, inside
-// the VM's own pid namespace; Documentation/admin-guide/sysctl/kernel.rst ns_last_pid). On a
-// machine that has run for a while the agent's own pid is already past it and nothing is
-// written.
-namespace {
-void skip_low_pids() {
-  if (getpid() >= kLowestPid) return;
-  const int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  const std::string value = std::to_string(kLowestPid);
-  if (write(fd, value.data(), value.size()) < 0) {
-    // Not allowed here: Run::go discards low pids one by one instead.
-  }
-  close(fd);
-}
-} // namespace
-
 bool init(std::string* error) {
   // fds 0-2 open, so that no pipe the agent makes lands on them.
   for (int fd = 0; fd <= 2; ++fd) {
@@ -837,7 +834,7 @@ bool init(std::string* error) {
     return false;
   }
   block_sigchld();
-  skip_low_pids();
+  if (getpid() < kLowestPid) skip_low_pids();
   if (!g_mapped) {
     void* c = mmap(reinterpret_cast<void*>(kCodeAddr), kCodeSize, PROT_READ | PROT_EXEC,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);

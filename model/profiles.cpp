@@ -89,6 +89,16 @@ Profile linux_aarch64() {
        "stops at the same pc with nothing retired; and a stepped brk retires nothing. (x86's "
        "reason, no report at syscall exit under SYSCALL_EMU, does not exist on arm64: "
        "syscall_trace_exit reports it.)"},
+      {"register-write-persistence",
+       "A tracer's write of PSTATE.SS (ss=) is lost: every NT_PRSTATUS write goes through "
+       "valid_user_regs, which sets SS from TIF_SINGLESTEP (arch/arm64/kernel/ptrace.c, "
+       "debug-monitors.c user_regs_reset_single_step). Seen on the kernel "
+       "(docs/arm64-observations.md section 9). Only `check --tf-edits` explores ss= edits."},
+      {"tracee-tf-persistence",
+       "Nothing but the kernel owns PSTATE.SS on arm64: the tracee cannot set it (no pushf/popf "
+       "path: MDSCR_EL1.SS and SS are out of EL0's reach), and a tracer's ss= write is replaced "
+       "by TIF_SINGLESTEP at once (valid_user_regs -> user_regs_reset_single_step), so an SS the "
+       "tracer wrote does not survive the resume. Only `check --tf-edits` explores ss= edits."},
       {"no-deadlock",
        "brk leaves pc on itself (debug-monitors.c brk_handler; BRK's preferred return address is "
        "the BRK), so a tracer that only resumes runs the same brk again for ever: it has to "
