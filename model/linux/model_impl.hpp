@@ -265,7 +265,10 @@ void LinuxModel<Arch>::deliver(State& s, int sig, RuleCtx& r, Events& ev) const 
 template <class Arch> void LinuxModel<Arch>::syscall_entry(State& s, RuleCtx& r, Events& ev) const {
   arch_.enter_syscall(s, r, ev);
   if (r.effect(RuleId::entry_work_captured)) s.entry_work = s.work;
-  const bool report = (s.entry_work & (work::trace | work::emu)) != 0;
+  // A design variant (not Linux) that single-steps into a syscall-enter stop.
+  const bool step_stops_at_entry = profile_.step_around_syscall != StepAroundSyscall::after &&
+                                   (s.entry_work & work::singlestep) != 0;
+  const bool report = (s.entry_work & (work::trace | work::emu)) != 0 || step_stops_at_entry;
   if (s.traced && r.decide(RuleId::entry_stop, report)) {
     const bool good = r.decide(RuleId::report_tracesysgood, s.tracesysgood != 0);
     const int16_t code = good ? linux_detail::kCodeSyscallGood : linux_detail::kCodeSigtrap;
@@ -344,7 +347,11 @@ template <class Arch>
 void LinuxModel<Arch>::syscall_exit_work(State& s, RuleCtx& r, Events& ev) const {
   using namespace linux_detail;
   const uint8_t w = s.work; // the current flags, not the captured ones
-  const bool step = r.decide(RuleId::exit_step_report, (w & work::exit_trap) && !(w & work::emu));
+  // report_single_step: nothing under SYSCALL_EMU on Linux; the design variants differ.
+  const bool emu_silences = (w & work::emu) && !profile_.sysemu_step_reports_exit;
+  const bool reports = (w & work::exit_trap) && !emu_silences &&
+                       profile_.step_around_syscall != StepAroundSyscall::before;
+  const bool step = r.decide(RuleId::exit_step_report, reports);
   if (step || r.decide(RuleId::exit_trace_stop, (w & work::trace) != 0)) {
     if (r.decide(RuleId::exit_step_replaces_stop, step)) {
       raise(s, sig::trap, arch_.syscall_step_si_code(r), ev);
