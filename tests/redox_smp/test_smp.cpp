@@ -180,7 +180,9 @@ TEST(RedoxSmpListings, EveryStepCitesACommitFileAndLineAndEveryJumpLandsInside) 
       EXPECT_FALSE(ops.empty()) << k.name << " " << code_name(static_cast<Code>(c));
       for (const Op& op : ops) {
         if (is_control(op.kind)) {
-          if (op.kind != Kind::set_ret) EXPECT_LT(op.target, ops.size()) << k.name;
+          if (op.kind != Kind::set_ret) {
+            EXPECT_LT(op.target, ops.size()) << k.name;
+          }
           continue;
         }
         const Source& s = k.rules.at(op.rule);
@@ -268,15 +270,16 @@ TEST(RedoxSmpReduction, SameVerdictsWithAndWithoutItOnEveryPairVariant) {
         EXPECT_EQ(reduced.results[i].verdict, full.results[i].verdict)
             << n << " " << name(full.results[i].property);
         // BFS without reduction gives the shortest interleaving; with it, one at least as long.
-        if (full.results[i].counterexample)
+        if (full.results[i].counterexample) {
           EXPECT_GE(reduced.results[i].length, full.results[i].length) << n;
+        }
       }
       EXPECT_LT(reduced.phases[0].stats.states, full.phases[0].stats.states) << n;
     }
 }
 
 TEST(RedoxSmpReduction, DeterminismByHistoriesAgreesWithThePairedProduct) {
-  for (const std::string& n :
+  for (const char* n :
        {"redox-2019-smp-b1-before", "redox-2019-smp-b1-after", "redox-2019-smp-b4-after"}) {
     CheckOptions o;
     o.only = {Prop::determinism};
