@@ -42,7 +42,7 @@ enum class RuleKind : uint8_t { decision, effect, choice };
   L(linux_aarch64, "linux/aarch64", "Linux arm64 glue (arch/arm64, 6.1)",                          \
     PTMC_RULES_LINUX_AARCH64)                                                                      \
   L(cpu_aarch64, "cpu/aarch64", "AArch64 processor (Arm ARM)", PTMC_RULES_CPU_AARCH64)             \
-  L(redox_smp, "redox/smp", "Redox ptrace with tracer and tracee as kernel threads on SMP",        \
+  L(redox_smp, "redox/smp", "Redox kernel, concurrent level (tracer, tracee as kernel threads)",   \
     PTMC_RULES_REDOX_SMP)
 
 enum class Layer : uint8_t {
