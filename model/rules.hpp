@@ -11,6 +11,7 @@
 #include "model/cpu/x86_64/rules.hpp"
 #include "model/linux/rules.hpp"
 #include "model/linux/x86_64/rules.hpp"
+#include "model/redox/rules.hpp"
 
 #include <array>
 #include <bitset>
@@ -32,7 +33,10 @@ enum class RuleKind : uint8_t { decision, effect, choice };
 #define PTMC_LAYERS(L)                                                                             \
   L(linux_generic, "linux", "Linux, architecture-independent", PTMC_RULES_LINUX)                   \
   L(linux_x86_64, "linux/x86_64", "Linux x86_64 glue (arch/x86)", PTMC_RULES_LINUX_X86_64)         \
-  L(cpu_x86_64, "cpu/x86_64", "x86_64 processor (Intel SDM)", PTMC_RULES_CPU_X86_64)
+  L(cpu_x86_64, "cpu/x86_64", "x86_64 processor (Intel SDM)", PTMC_RULES_CPU_X86_64)               \
+  L(redox, "redox", "Redox kernel, interface level (redox-os/kernel)", PTMC_RULES_REDOX)           \
+  L(relibc, "redox/relibc", "relibc's Linux ptrace() over proc: (redox-os/relibc)",                \
+    PTMC_RULES_RELIBC)
 
 enum class Layer : uint8_t {
 #define PTMC_LAYER_ENUM(id, path, title, rules) id,
@@ -73,6 +77,10 @@ const RuleInfo& rule_info(RuleId id);
 std::optional<RuleId> rule_by_name(std::string_view name);
 std::string_view rule_kind_name(RuleKind k);
 const LayerInfo& layer_info(Layer l);
+
+// How a layer's rules are confirmed: by differential runs against real kernels (`ptmc diff`), or,
+// where no such kernel can run here (Redox), by reading the cited source line only.
+bool layer_confirmed_by_source_only(Layer l);
 
 using RuleSet = std::bitset<kRuleCount>;
 
