@@ -310,6 +310,17 @@ int cmd_explore(const Args& args) {
 
 // ---- check ----------------------------------------------------------------------------------
 
+namespace {
+// The rules of the profile's layers that no explored transition consulted.
+nlohmann::json not_exercised(const Profile& profile, const CheckReport& rep) {
+  nlohmann::json out = nlohmann::json::array();
+  const RuleSet missing = profile.rules() & ~rep.rules_covered;
+  for (const RuleInfo& r : rule_table())
+    if (missing.test(static_cast<size_t>(r.id))) out.push_back(r.name);
+  return out;
+}
+} // namespace
+
 int cmd_check(const Args& args) {
   po::options_description d("ptmc check --profile P [options]: decide every property");
   add_limit_options(d);
@@ -354,6 +365,7 @@ int cmd_check(const Args& args) {
                         {"rss_peak_bytes", rep.rss_peak_bytes},
                         {"rules_covered", rep.rules_covered.count()},
                         {"rules", rep.rules_total},
+                        {"rules_not_exercised", not_exercised(profile, rep)},
                         {"properties", props}};
     fmt::print("{}\n", j.dump(2));
   } else {

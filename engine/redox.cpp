@@ -113,7 +113,7 @@ Scenario product_counterexample(const RedoxTransparency& p, const redox::Model& 
 
 std::vector<RedoxCheckState> RedoxMonitored::initial_states() const {
   std::vector<RedoxCheckState> out;
-  for (const auto& s : model_.initial_states()) {
+  for (const auto& s : model_.initial_states(&covered_)) {
     RedoxCheckState c;
     c.s = s;
     out.push_back(c);

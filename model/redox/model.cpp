@@ -121,7 +121,7 @@ Task Model::initial_state(bool excl, bool nonblock) const {
   return s;
 }
 
-std::vector<Task> Model::initial_states() const {
+std::vector<Task> Model::initial_states(RuleSet* fired) const {
   RuleCtx r(profile_.mutation);
   std::vector<Task> out;
   for (bool excl : {false, true}) {
@@ -130,6 +130,7 @@ std::vector<Task> Model::initial_states() const {
     if (!r.effect(RuleId::rdx_open_trunc_freezes)) s.frozen = 0;
     out.push_back(s);
   }
+  if (fired) *fired |= r.fired();
   return out;
 }
 

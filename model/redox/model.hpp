@@ -47,7 +47,8 @@ public:
 
   // The tracee frozen where the RFC's attach leaves it (docs/redox-model.md, "The start").
   State initial_state(bool excl, bool nonblock) const;
-  std::vector<State> initial_states() const; // the profile's domain: with and without O_EXCL
+  // The profile's domain: with and without O_EXCL. `fired` collects the rules consulted.
+  std::vector<State> initial_states(RuleSet* fired = nullptr) const;
 
   // The tracer can act: the tracee is stopped or frozen, and the tracer is not stuck.
   static bool tracer_turn(const State& s) { return s.phase == Phase::stopped && !s.hung; }
