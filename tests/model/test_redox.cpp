@@ -53,7 +53,9 @@ TEST(RedoxProfiles, StackAndLevel) {
     // Every word the explorer writes has a meaning in the model, and in 2020 no FLAG_WAIT.
     for (uint64_t w : p->domain.redox_words) {
       EXPECT_EQ(w & ~redox::modelled, 0u) << name;
-      if (p->redox_version == 2020) EXPECT_EQ(w & redox::flag_wait, 0u) << name;
+      if (p->redox_version == 2020) {
+        EXPECT_EQ(w & redox::flag_wait, 0u) << name;
+      }
     }
   }
   // The Linux profiles count no rule of the Redox layers (diff --require-all-rules).
@@ -65,14 +67,21 @@ TEST(RedoxProfiles, StackAndLevel) {
 TEST(RedoxProperties, WhichApply) {
   for (const PropertyInfo& p : property_table()) {
     const bool redox = property_applies(p, "redox");
-    if (redox) EXPECT_FALSE(p.redox_definition.empty()) << p.name;
-    if (p.id == PropertyId::sysemu_step_granularity || p.id == PropertyId::signal_injection_once)
+    if (redox) {
+      EXPECT_FALSE(p.redox_definition.empty()) << p.name;
+    }
+    if (p.id == PropertyId::sysemu_step_granularity || p.id == PropertyId::signal_injection_once) {
       EXPECT_FALSE(redox) << p.name;
+    }
     if (p.id == PropertyId::access_keeps_stopped) {
       EXPECT_TRUE(redox);
       EXPECT_FALSE(property_applies(p, "linux"));
     }
   }
+}
+
+Action req(Request r, int signal = 0) {
+  return Action{r, signal, false, {}};
 }
 
 Scenario linux_scenario(std::vector<Action> actions) {
@@ -92,13 +101,11 @@ std::vector<uint64_t> words_of(const Scenario& s) {
 
 TEST(Relibc, RequestsBecomeWordsAsRelibcWritesThem) {
   // relibc ptrace.rs inner_ptrace 114-143: the first SYSCALL and SYSEMU arm PRE only.
-  const auto t = redox::translate_with_relibc(linux_scenario({{Request::syscall},
-                                                              {Request::syscall},
-                                                              {Request::sysemu},
-                                                              {Request::cont},
-                                                              {Request::singlestep},
-                                                              {Request::sysemu_singlestep}}),
-                                              "redox-2020");
+  const auto t = redox::translate_with_relibc(
+      linux_scenario({req(Request::syscall), req(Request::syscall), req(Request::sysemu),
+                      req(Request::cont), req(Request::singlestep),
+                      req(Request::sysemu_singlestep)}),
+      "redox-2020");
   ASSERT_FALSE(t.refused);
   const uint64_t pre = redox::pre_syscall, post = redox::post_syscall, ign = redox::flag_ignore;
   EXPECT_EQ(words_of(t.scenario),
@@ -111,7 +118,7 @@ TEST(Relibc, RequestsBecomeWordsAsRelibcWritesThem) {
   EXPECT_EQ(t.scenario.redox_actions[0].op, RedoxOp::read);
   EXPECT_EQ(t.scenario.redox_actions[1].op, RedoxOp::getregs);
   const auto first_sysemu =
-      redox::translate_with_relibc(linux_scenario({{Request::sysemu}}), "redox-2020");
+      redox::translate_with_relibc(linux_scenario({req(Request::sysemu)}), "redox-2020");
   EXPECT_EQ(words_of(first_sysemu.scenario), (std::vector<uint64_t>{ign | pre}));
 }
 
@@ -128,10 +135,9 @@ TEST(Relibc, EditsAndWhatCannotBeMapped) {
   EXPECT_EQ(t.scenario.redox_actions[6].edits, rip.edits);
   EXPECT_FALSE(t.notes.empty());
 
-  for (const Action& a :
-       {Action{Request::detach}, Action{Request::kill}, Action{Request::cont, sig::usr1},
-        Action{Request::cont, 0, false, {Edit{Reg::orig_rax, -1, {}}}},
-        Action{Request::cont, 0, false, {Edit{Reg::tf, 1, {}}}}}) {
+  for (const Action& a : {req(Request::detach), req(Request::kill), req(Request::cont, sig::usr1),
+                          Action{Request::cont, 0, false, {Edit{Reg::orig_rax, -1, {}}}},
+                          Action{Request::cont, 0, false, {Edit{Reg::tf, 1, {}}}}}) {
     const auto r = redox::translate_with_relibc(linux_scenario({a}), "redox-2020");
     EXPECT_TRUE(r.refused) << format_action(a);
   }
@@ -139,7 +145,7 @@ TEST(Relibc, EditsAndWhatCannotBeMapped) {
 
 TEST(Relibc, ARepeatedFirstSyscallIsSpelledOut) {
   Scenario s = linux_scenario({});
-  s.repeat = Action{Request::syscall};
+  s.repeat = req(Request::syscall);
   s.repeat_max = 5;
   const auto t = redox::translate_with_relibc(s, "redox-2020");
   EXPECT_EQ(words_of(t.scenario), (std::vector<uint64_t>{redox::pre_syscall}));
