@@ -95,14 +95,16 @@ int cmd_compare(const Args& args) {
   const Profile* lp = find_profile(names.substr(0, comma));
   const Profile* rp = find_profile(names.substr(comma + 1));
   if (!lp || !rp) throw UsageError("unknown profile in '" + names + "' (see 'ptmc profiles')");
-  if (lp->kernel != "linux" || rp->kernel != "redox" || rp->redox_version != 2020)
-    throw UsageError("--profiles wants a Linux profile then redox-2020, the version relibc's "
-                     "mapping is modelled for (relibc a5e02650)");
+  if (lp->kernel != "linux" || lp->arch != "x86_64" || rp->kernel != "redox" ||
+      rp->redox_version != 2020)
+    throw UsageError("--profiles wants a Linux x86_64 profile then redox-2020, the version "
+                     "relibc's mapping is modelled for (relibc a5e02650)");
   if (!vm.count("length") && !vm.count("scenarios"))
     throw UsageError("give --length N --depth N, or --scenarios DIR, or both");
   if (vm.count("length") != vm.count("depth")) throw UsageError("--length and --depth go together");
 
   std::vector<Scenario> corpus;
+  size_t other_arch = 0;
   if (vm.count("length")) {
     DiffSpec spec;
     spec.profile = lp;
@@ -132,6 +134,11 @@ int cmd_compare(const Args& args) {
       if (parsed.scenario->uses_redox_actions()) continue;
       const Profile* own = find_profile(parsed.scenario->profile);
       if (!own || own->kernel != "linux") continue;
+      // Redox runs on x86_64 only: another architecture's scenario is no input for relibc.
+      if (parsed.scenario->arch() != Arch::x86_64) {
+        ++other_arch;
+        continue;
+      }
       corpus.push_back(*parsed.scenario);
     }
   }
@@ -181,6 +188,10 @@ int cmd_compare(const Args& args) {
     fmt::print("  agree {}, differ {}, unmappable {}, differ untraced already {}, refused {}\n",
                n(CompareOutcome::agree), n(CompareOutcome::differ), n(CompareOutcome::unmappable),
                n(CompareOutcome::untraced_differ), n(CompareOutcome::refused));
+    if (other_arch)
+      fmt::print("  not compared: {} scenario file(s) of another architecture (Redox's model is "
+                 "x86_64's)\n",
+                 other_arch);
     fmt::print("\ndifferences, by their first differing observation:\n");
     for (const auto& [sig, v] : by_signature)
       fmt::print("  {:>6}  {}  (e.g. {})\n", v.size(), sig, v.front()->scenario.source);

@@ -37,7 +37,7 @@ template <class Frame> Boundary boundary_of(const Frame& f) {
 std::vector<Boundary> untraced_linux(const Scenario& s, const Profile& p) {
   return with_model(p, [&]<class M>(std::type_identity<M>) {
     std::vector<Boundary> out;
-    if constexpr (!kIsRedox<M>) {
+    if constexpr (std::is_same_v<M, LinuxX86Model>) {
       const M model(p, s.program, s.handler);
       auto t = TransparencyModel<M>::untraced_start(model.initial_states(true).front());
       for (size_t i = 0; i < kMaxUntracedSteps; ++i) {
