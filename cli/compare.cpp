@@ -104,7 +104,7 @@ int cmd_compare(const Args& args) {
   if (vm.count("length") != vm.count("depth")) throw UsageError("--length and --depth go together");
 
   std::vector<Scenario> corpus;
-  size_t other_arch = 0;
+  std::vector<std::string> other_arch; // scenario files of another architecture, left out
   if (vm.count("length")) {
     DiffSpec spec;
     spec.profile = lp;
@@ -136,7 +136,7 @@ int cmd_compare(const Args& args) {
       if (!own || own->kernel != "linux") continue;
       // Redox runs on x86_64 only: another architecture's scenario is no input for relibc.
       if (parsed.scenario->arch() != Arch::x86_64) {
-        ++other_arch;
+        other_arch.push_back(f);
         continue;
       }
       corpus.push_back(*parsed.scenario);
@@ -188,10 +188,10 @@ int cmd_compare(const Args& args) {
     fmt::print("  agree {}, differ {}, unmappable {}, differ untraced already {}, refused {}\n",
                n(CompareOutcome::agree), n(CompareOutcome::differ), n(CompareOutcome::unmappable),
                n(CompareOutcome::untraced_differ), n(CompareOutcome::refused));
-    if (other_arch)
+    if (!other_arch.empty())
       fmt::print("  not compared: {} scenario file(s) of another architecture (Redox's model is "
                  "x86_64's)\n",
-                 other_arch);
+                 other_arch.size());
     fmt::print("\ndifferences, by their first differing observation:\n");
     for (const auto& [sig, v] : by_signature)
       fmt::print("  {:>6}  {}  (e.g. {})\n", v.size(), sig, v.front()->scenario.source);
@@ -222,6 +222,11 @@ int cmd_compare(const Args& args) {
          {CompareOutcome::agree, CompareOutcome::differ, CompareOutcome::unmappable,
           CompareOutcome::untraced_differ, CompareOutcome::refused})
       f << "| " << outcome_name(o) << " | " << n(o) << " |\n";
+    if (!other_arch.empty()) {
+      f << "\nNot compared, being scenarios of another architecture (Redox's model is x86_64's):";
+      for (const auto& file : other_arch) f << " " << file;
+      f << "\n";
+    }
     f << "\n## Differences, by their first differing observation\n\n| count | first difference "
          "| example |\n|---|---|---|\n";
     for (const auto& [sig, v] : by_signature)

@@ -113,7 +113,7 @@ Profile linux_aarch64() {
 // that the syscall stop comes first), and in 2019 FLAG_WAIT alone.
 Domain redox_domain(int version) {
   Domain d = linux_domain();
-  d.program_bound = 4;   // 1.2 M states, about 13 s; CI checks bound 3, the nightly script 5
+  d.program_bound = 4;   // 1.2 M states; CI checks bound 3 (tests/cli/redox_seed_bugs.sh)
   d.inject_signals = {}; // Redox has no signal injection
   d.orig_rax_edits = {}; // nor orig_rax
   d.redox_words = {0,

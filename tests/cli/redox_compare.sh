@@ -48,6 +48,13 @@ for name, (outcome, text) in want.items():
 sys.exit(1 if bad else 0)
 PY
 
+"$PTMC" compare --profiles linux-x86_64,redox-2020 --scenarios "$SCENARIOS" -q >"$tmp/hand.txt"
+grep -q "not compared: .* of another architecture" "$tmp/hand.txt" && ! grep -q aarch64 "$tmp/hand.json" \
+  && echo "ok:   scenarios of another architecture are named as not compared, not run" \
+  || fail "arm64 scenarios were compared or not mentioned"
+"$PTMC" compare --profiles linux-aarch64,redox-2020 --length 1 --depth 1 >/dev/null 2>&1
+[ $? = 2 ] && echo "ok:   an arm64 Linux profile is bad input" || fail "linux-aarch64 not refused"
+
 "$PTMC" compare --length 1 --depth 1 --report "$tmp/report.md" --examples 0 -q >"$tmp/enum.txt"
 rc=$?
 [ "$rc" = 1 ] || fail "enumeration compare exited $rc"
