@@ -4,8 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ptmc=./build/ptmc
-for p in linux-x86_64 bug-signal-frame bug-no-fmask bug-rflags-assign redox-2019 redox-2020 \
-  redox-2019-bug-signal-frame redox-2019-bug-no-fmask redox-2019-bug-rflags-assign; do
+for p in linux-x86_64 bug-signal-frame bug-no-fmask bug-rflags-assign; do
   "$ptmc" check --profile "$p" -q >"reports/check-$p.txt" || true  # a seeded bug exits 1 by design
 done
 "$ptmc" mutate --profile linux-x86_64 --bound 3 --on host --scenarios scenarios -q \
@@ -14,4 +13,4 @@ done
   --report reports/diff-host.md >/dev/null
 "$ptmc" diff --on qemu-x86_64 --length 2 --depth 2 --scenarios scenarios --add-random 2000 --seed 2026 -q \
   --report reports/diff-qemu-x86_64.md >/dev/null
-scripts/redox-compare.sh "$ptmc" >/dev/null
+scripts/redox-reports.sh "$ptmc" >/dev/null
