@@ -42,10 +42,10 @@ int cmd_mutate(const Args& args) {
   const std::string name = vm["profile"].as<std::string>();
   const Profile* base = find_profile(name);
   if (!base) throw UsageError("unknown profile '" + name + "' (see 'ptmc profiles')");
-  if (base->level == Level::concurrent)
-    throw UsageError("'" + name +
-                     "' is a concurrent model: its rules are not mutated, and no "
-                     "Redox kernel can run here to score mutants against");
+  if (base->kernel != "linux")
+    throw UsageError("mutation scores are for Linux profiles, whose mutants a real kernel can "
+                     "kill; '" +
+                     name + "' is " + base->kernel);
   const int bound = vm["bound"].as<int>();
   if (bound < 1 || bound > 12) throw UsageError("--bound must be 1..12 for mutation runs");
 

@@ -24,7 +24,7 @@ expect 0 "profiles" -- "$PTMC" profiles
 for p in redox-2019-smp redox-2020-smp redox-2019-smp-b1-before redox-2019-smp-b1-after \
   redox-2019-smp-b2-before redox-2019-smp-b2-after redox-2019-smp-b3-before \
   redox-2019-smp-b3-after redox-2019-smp-b4-before redox-2019-smp-b4-after; do
-  grep -q "^$p .*\[concurrent model" "$tmp/out" || fail "profiles does not list $p as concurrent"
+  grep -Eq "^$p +redox-smp +concurrent " "$tmp/out" || fail "profiles does not list $p as concurrent"
 done
 expect 0 "props lists the concurrent properties" -- "$PTMC" props
 grep -q "^resume-wakeup" "$tmp/out" || fail "props lacks resume-wakeup"

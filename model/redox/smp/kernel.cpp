@@ -3,6 +3,8 @@
 // docs/redox-smp-sources.md walks through the same code in prose.
 #include "model/redox/smp/kernel.hpp"
 
+#include "scenario/scenario.hpp"
+
 #include <array>
 #include <map>
 #include <stdexcept>
@@ -37,37 +39,32 @@ std::string_view lock_name(Lock l) {
 }
 
 namespace {
-struct FlagName {
+// The model's one-byte encoding of the flag words the tracer writes; the values and names are
+// the interface level's (scenario/scenario.hpp, redox-os/syscall src/flag.rs).
+struct FlagBit {
   uint8_t bit;
   uint64_t word;
-  std::string_view name;
 };
-constexpr std::array<FlagName, 7> kFlagNames{{
-    {flag::pre, 0x1, "PRE_SYSCALL"},
-    {flag::post, 0x2, "POST_SYSCALL"},
-    {flag::step, 0x4, "SINGLESTEP"},
-    {flag::signal, 0x8, "SIGNAL"},
-    {flag::exit, 0x20, "EXIT"},
-    {flag::clone, 0x100, "EVENT_CLONE"},
-    {flag::ignore, 0x1000, "FLAG_IGNORE"},
+constexpr std::array<FlagBit, 7> kFlagBits{{
+    {flag::pre, redox::pre_syscall},
+    {flag::post, redox::post_syscall},
+    {flag::step, redox::singlestep},
+    {flag::signal, redox::signal},
+    {flag::exit, redox::exit},
+    {flag::clone, redox::event_clone},
+    {flag::ignore, redox::flag_ignore},
 }};
 } // namespace
 
 uint64_t flag_word(uint8_t flags) {
   uint64_t w = 0;
-  for (const auto& f : kFlagNames)
+  for (const auto& f : kFlagBits)
     if (flags & f.bit) w |= f.word;
   return w;
 }
 
 std::string format_flags(uint8_t flags) {
-  std::string out;
-  for (const auto& f : kFlagNames)
-    if (flags & f.bit) {
-      if (!out.empty()) out += '|';
-      out += f.name;
-    }
-  return out.empty() ? "0" : out;
+  return format_redox_flags(flag_word(flags));
 }
 
 bool parse_flags(std::string_view text, uint8_t& out) {
@@ -77,8 +74,8 @@ bool parse_flags(std::string_view text, uint8_t& out) {
     const size_t bar = text.find('|');
     const std::string_view name = text.substr(0, bar);
     bool found = false;
-    for (const auto& f : kFlagNames)
-      if (f.name == name) {
+    for (const auto& f : kFlagBits)
+      if (format_redox_flags(f.word) == name) {
         out |= f.bit;
         found = true;
       }

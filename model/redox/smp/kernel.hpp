@@ -33,8 +33,8 @@ std::string_view lock_name(Lock l);
 // The two WaitConditions of a session.
 enum class Wc : uint8_t { tracer, tracee };
 
-// Ptrace flag bits, model encoding (one byte). `flag_word` gives Redox's value
-// (redox-os/syscall src/flag.rs).
+// Ptrace flag bits, model encoding (one byte). `flag_word` gives Redox's value, from the
+// interface level's constants (scenario/scenario.hpp namespace redox); the comments say which.
 namespace flag {
 inline constexpr uint8_t pre = 0x01;  // PTRACE_STOP_PRE_SYSCALL  0x1
 inline constexpr uint8_t post = 0x02; // PTRACE_STOP_POST_SYSCALL 0x2
