@@ -32,6 +32,10 @@ int cmd_crossarch(const Args& args);
 
 // Shared helpers.
 uint64_t parse_size(const std::string& text); // "8G", "512M", "4096"
+std::string with_commas(uint64_t n);          // 12,345,678
+// check's exit code: 1 for a violation the profile does not expect, else 3 if a limit stopped
+// the exploration (said on stderr), else 0.
+int check_exit_code(bool unexpected_violation, bool complete);
 bool stderr_is_terminal();
 
 } // namespace ptmc::cli
