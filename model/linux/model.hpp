@@ -25,7 +25,19 @@
 namespace ptmc {
 
 // The syscalls the generic layer implements, as the arch's table names them.
-enum class Syscall : uint8_t { none, read, write, getpid, kill, exit_group, rt_sigreturn, invalid };
+// `unmodelled`: a syscall of a kernel we target that the model does not follow; it refuses the
+// run rather than guess (scenario/syscalls.hpp).
+enum class Syscall : uint8_t {
+  none,
+  read,
+  write,
+  getpid,
+  kill,
+  exit_group,
+  rt_sigreturn,
+  invalid,
+  unmodelled
+};
 
 // A syscall's arguments as the alphabet can set them, read from the arch's registers.
 struct SyscallArgs {
@@ -53,6 +65,10 @@ public:
 
   const Profile& profile() const { return profile_; }
   const Arch& arch() const { return arch_; }
+
+  // Why a scenario cannot run on this model, or nullopt: a signal the model does not know given
+  // to a resume, then what the arch glue cannot lay out or follow (Arch::unsupported).
+  static std::optional<std::string> unsupported(const Scenario& s);
   std::vector<State> initial_states(std::optional<bool> tracesysgood = std::nullopt) const;
 
   // The instructions the tracee may execute next, in alphabet order; a fixed instruction is

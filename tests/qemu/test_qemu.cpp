@@ -4,6 +4,7 @@
 // scripts/fetch-kernels.sh downloads. Without them they fail, saying so: a machine where the
 // QEMU target cannot run is a broken setup, not a reason to pass.
 #include "kernel/qemu.hpp"
+#include "tests/kernel/containment_cases.hpp"
 
 #include <gtest/gtest.h>
 
@@ -308,6 +309,36 @@ TEST_F(Qemu, TimeoutKeepsFinishedOutcomes) {
     ASSERT_EQ(r.outcomes[k].status, OutcomeStatus::error) << "scenario " << k;
   EXPECT_NE(r.outcomes.back().message.find("did not finish within"), std::string::npos)
       << r.outcomes.back().message;
+}
+
+// The sandbox on Debian's kernel (docs/containment.md): every scenario of containment_cases.hpp
+// in one VM, plus a tracee detached into a group stop, which no wait ever sees end: the agent's
+// wait timeout cuts it, and the batch goes on.
+TEST_F(Qemu, Containment) {
+  require_vm();
+  if (HasFatalFailure()) return;
+  const auto cases = test::containment_cases();
+  std::vector<Scenario> batch;
+  for (const auto& c : cases) batch.push_back(c.scenario);
+  batch.push_back(parse("ptmc-scenario 1\nprofile linux-x86_64\nprogram:\n  nop\n"
+                        "actions:\n  detach sig=SIGSTOP\n"));
+  batch.push_back(cases.front().scenario); // after the hang
+  TargetOptions o;
+  o.wait_timeout_s = 3;
+  const TargetResult r = run_on_qemu(batch, o);
+  ASSERT_FALSE(r.error) << *r.error;
+  ASSERT_EQ(r.outcomes.size(), batch.size());
+  for (size_t k = 0; k < cases.size(); ++k) {
+    EXPECT_EQ(r.outcomes[k].status, OutcomeStatus::ok) << cases[k].name << r.outcomes[k].message;
+    const std::string mismatch = test::containment_mismatch(cases[k], r.outcomes[k].trace);
+    EXPECT_TRUE(mismatch.empty()) << mismatch;
+  }
+  const Outcome& hang = r.outcomes[cases.size()];
+  EXPECT_EQ(hang.status, OutcomeStatus::hang) << hang.message;
+  ASSERT_FALSE(hang.trace.empty());
+  EXPECT_EQ(hang.trace.back().kind, StopKind::hang) << show(hang.trace);
+  EXPECT_TRUE(test::containment_mismatch(cases.front(), r.outcomes.back().trace).empty())
+      << show(r.outcomes.back().trace);
 }
 
 } // namespace

@@ -7,6 +7,7 @@
 
 #include "model/cpu/x86_64/cpu.hpp"
 #include "model/linux/model.hpp"
+#include "scenario/syscalls.hpp"
 
 #include <optional>
 #include <string>
@@ -84,11 +85,21 @@ public:
     if (r.effect(RuleId::entry_orig_rax)) t.orig_rax = t.regs.rax;
     if (r.effect(RuleId::entry_rax_enosys)) t.regs.rax = kEnosys;
   }
-  // arch/x86/entry/syscalls/syscall_64.tbl.
-  static Syscall syscall_named(int64_t nr) {
-    switch (nr) {
-    case -1:
+  // arch/x86/entry/syscalls/syscall_64.tbl, through the list the agent's sandbox is built from
+  // (scenario/syscalls.hpp): do_syscall_64 dispatches on orig_ax's low 32 bits, as an int.
+  static Syscall syscall_named(int64_t orig_rax) {
+    switch (syscalls::classify(orig_rax)) {
+    case syscalls::Class::skip:
       return Syscall::none;
+    case syscalls::Class::invalid:
+      return Syscall::invalid;
+    case syscalls::Class::unmodelled:
+    case syscalls::Class::x32:
+      return Syscall::unmodelled;
+    case syscalls::Class::modelled:
+      break;
+    }
+    switch (syscalls::dispatch_number(orig_rax)) {
     case 0:
       return Syscall::read;
     case nr::write:
@@ -101,9 +112,8 @@ public:
       return Syscall::kill;
     case nr::exit_group:
       return Syscall::exit_group;
-    default:
-      return Syscall::invalid;
     }
+    return Syscall::unmodelled; // a number on the list without a case here: refuse, not guess
   }
   static SyscallArgs syscall_args(const Frame& f) {
     SyscallArgs a;
