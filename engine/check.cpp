@@ -292,10 +292,9 @@ ExploreReport explore_model(const Profile& profile, const CheckOptions& options,
   ExploreReport out;
   out.stats = r.stats;
   if (dot_path) {
-    std::ofstream f(*dot_path);
-    if (!f) {
-      out.dot_error = "cannot write " + *dot_path;
-    } else {
+    AtomicFile file(*dot_path);
+    std::ostream& f = file.out();
+    {
       RuleCtx rules;
       f << "digraph \"" << profile.name
         << "\" {\n  node [shape=box, fontname=monospace, fontsize=9];\n";
@@ -320,6 +319,7 @@ ExploreReport explore_model(const Profile& profile, const CheckOptions& options,
         }
       f << "}\n";
     }
+    out.dot_error = file.commit();
   }
   out.rss_peak_bytes = rss_peak_bytes();
   return out;
