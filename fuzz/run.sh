@@ -19,6 +19,8 @@ if [ -z "$work" ]; then
   trap 'rm -rf "$work"' EXIT
 fi
 mkdir -p "$work/corpus"
+work=$(cd "$work" && pwd)
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 python3 "$here/seeds.py" "$work/seeds" >/dev/null
 
 regressions="$here/regressions/$name"

@@ -311,6 +311,58 @@ TEST_F(Qemu, TimeoutKeepsFinishedOutcomes) {
       << r.outcomes.back().message;
 }
 
+// QEMU killed from outside in the middle of a batch (the OOM killer, a user): the error says
+// so, and the outcomes the agent had reported are kept. PTMC_QEMU points at a wrapper that runs
+// the real QEMU and SIGKILLs it once the console shows 40 results.
+TEST_F(Qemu, KilledVmKeepsFinishedOutcomes) {
+  require_vm();
+  if (HasFatalFailure()) return;
+  char dir[] = "/tmp/ptmc-test-killed-vm.XXXXXX";
+  ASSERT_TRUE(mkdtemp(dir));
+  const std::string wrapper = std::string(dir) + "/qemu";
+  {
+    std::ofstream w(wrapper);
+    w << "#!/bin/bash\n"
+         "log=\"$(dirname \"$0\")/console\"\n"
+         "qemu-system-x86_64 \"$@\" > >(tee \"$log\") &\n"
+         "qemu=$!\n"
+         "for i in $(seq 1200); do\n"
+         "  [ \"$(grep -c '^end ' \"$log\" 2>/dev/null)\" -ge 40 ] && break\n"
+         "  sleep 0.1\n"
+         "done\n"
+         "kill -KILL $qemu\n"
+         "wait $qemu\n"
+         "kill -KILL $$\n";
+  }
+  chmod(wrapper.c_str(), 0755);
+  setenv("PTMC_QEMU", wrapper.c_str(), 1);
+  const std::vector<Scenario> kinds = small_batch();
+  std::vector<Scenario> batch;
+  for (size_t k = 0; k < 1000; ++k) batch.push_back(kinds[k % kinds.size()]);
+  TargetOptions o;
+  o.wait_timeout_s = 5;
+  const TargetResult r = run_on_qemu(batch, o);
+  unsetenv("PTMC_QEMU");
+  unlink((std::string(dir) + "/console").c_str());
+  unlink(wrapper.c_str());
+  rmdir(dir);
+  ASSERT_TRUE(r.error) << "the VM was not killed: accel " << r.accel;
+  std::printf("error: %s\n", r.error->c_str());
+  EXPECT_NE(r.error->find("QEMU killed by signal 9"), std::string::npos) << *r.error;
+  EXPECT_EQ(r.error->find("did not finish within"), std::string::npos) << *r.error;
+  ASSERT_EQ(r.outcomes.size(), batch.size());
+  size_t ok = 0;
+  while (ok < r.outcomes.size() && r.outcomes[ok].status == OutcomeStatus::ok) ++ok;
+  EXPECT_GE(ok, 40u);
+  ASSERT_LT(ok, r.outcomes.size());
+  for (size_t k = 0; k < ok; ++k)
+    EXPECT_EQ(r.outcomes[k].trace, r.outcomes[k % kinds.size()].trace) << "scenario " << k;
+  for (size_t k = ok + 1; k < r.outcomes.size(); ++k)
+    ASSERT_EQ(r.outcomes[k].status, OutcomeStatus::error) << "scenario " << k;
+  EXPECT_NE(r.outcomes.back().message.find("killed by"), std::string::npos)
+      << r.outcomes.back().message;
+}
+
 // The sandbox on Debian's kernel (docs/containment.md): every scenario of containment_cases.hpp
 // in one VM, plus a tracee detached into a group stop, which no wait ever sees end: the agent's
 // wait timeout cuts it, and the batch goes on.
