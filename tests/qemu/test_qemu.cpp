@@ -125,6 +125,14 @@ actions:
   };
 }
 
+// small_batch() over and over, n scenarios.
+std::vector<Scenario> repeated_batch(size_t n) {
+  const std::vector<Scenario> kinds = small_batch();
+  std::vector<Scenario> batch;
+  for (size_t k = 0; k < n; ++k) batch.push_back(kinds[k % kinds.size()]);
+  return batch;
+}
+
 void expect_round_trip(const TargetResult& r, size_t n) {
   EXPECT_EQ(r.target, "qemu-x86_64");
   ASSERT_FALSE(r.error) << *r.error;
@@ -168,16 +176,15 @@ TEST_F(Qemu, SmallBatchRoundTrip) {
 TEST_F(Qemu, LargeBatch) {
   require_vm();
   if (HasFatalFailure()) return;
-  const std::vector<Scenario> kinds = small_batch();
-  std::vector<Scenario> batch;
-  for (size_t k = 0; k < 2000; ++k) batch.push_back(kinds[k % kinds.size()]);
+  const size_t kinds = small_batch().size();
+  const std::vector<Scenario> batch = repeated_batch(2000);
   TargetOptions o;
   o.wait_timeout_s = 5;
   const TargetResult r = run_on_qemu(batch, o);
   expect_round_trip(r, batch.size());
   // Same scenario, same kernel: same trace.
-  for (size_t k = kinds.size(); k < r.outcomes.size() && !HasFailure(); ++k)
-    EXPECT_EQ(r.outcomes[k].trace, r.outcomes[k % kinds.size()].trace) << "scenario " << k;
+  for (size_t k = kinds; k < r.outcomes.size() && !HasFailure(); ++k)
+    EXPECT_EQ(r.outcomes[k].trace, r.outcomes[k % kinds].trace) << "scenario " << k;
   std::printf("%zu scenarios in %.1f s (boot %.1f s, %s)\n", batch.size(), r.seconds_total,
               r.seconds_boot, r.accel.c_str());
 }
@@ -290,9 +297,7 @@ TEST_F(Qemu, VmTimeoutKillsQemu) {
 TEST_F(Qemu, TimeoutKeepsFinishedOutcomes) {
   require_vm();
   if (HasFatalFailure()) return;
-  const std::vector<Scenario> kinds = small_batch();
-  std::vector<Scenario> batch;
-  for (size_t k = 0; k < 20000; ++k) batch.push_back(kinds[k % kinds.size()]);
+  const std::vector<Scenario> batch = repeated_batch(20000);
   TargetOptions o;
   o.vm_timeout_s = 15; // boot takes about 2 s, and the batch about 100 s under TCG
   const TargetResult r = run_on_qemu(batch, o);
@@ -336,9 +341,8 @@ TEST_F(Qemu, KilledVmKeepsFinishedOutcomes) {
   }
   chmod(wrapper.c_str(), 0755);
   setenv("PTMC_QEMU", wrapper.c_str(), 1);
-  const std::vector<Scenario> kinds = small_batch();
-  std::vector<Scenario> batch;
-  for (size_t k = 0; k < 1000; ++k) batch.push_back(kinds[k % kinds.size()]);
+  const size_t kinds = small_batch().size();
+  const std::vector<Scenario> batch = repeated_batch(1000);
   TargetOptions o;
   o.wait_timeout_s = 5;
   const TargetResult r = run_on_qemu(batch, o);
@@ -356,7 +360,7 @@ TEST_F(Qemu, KilledVmKeepsFinishedOutcomes) {
   EXPECT_GE(ok, 40u);
   ASSERT_LT(ok, r.outcomes.size());
   for (size_t k = 0; k < ok; ++k)
-    EXPECT_EQ(r.outcomes[k].trace, r.outcomes[k % kinds.size()].trace) << "scenario " << k;
+    EXPECT_EQ(r.outcomes[k].trace, r.outcomes[k % kinds].trace) << "scenario " << k;
   for (size_t k = ok + 1; k < r.outcomes.size(); ++k)
     ASSERT_EQ(r.outcomes[k].status, OutcomeStatus::error) << "scenario " << k;
   EXPECT_NE(r.outcomes.back().message.find("killed by"), std::string::npos)
