@@ -29,10 +29,10 @@ bool touches_tf(const Scenario& s) {
 }
 
 // The refusal of a syscall number the model does not follow (scenario/syscalls.hpp).
-std::string unmodelled_syscall_message(Loc at, int64_t orig_rax) {
+std::string unmodelled_syscall_message(Arch arch, Loc at, int64_t orig_rax) {
   const std::string where = "the syscall at instruction " + format_loc(at) + " runs number " +
-                            syscalls::describe(orig_rax);
-  if (syscalls::classify(orig_rax) == syscalls::Class::x32)
+                            syscalls::describe(arch, orig_rax);
+  if (syscalls::classify(arch, orig_rax) == syscalls::Class::x32)
     return where + ", an x32 syscall: whether a kernel runs it depends on CONFIG_X86_X32_ABI "
                    "and its syscall.x32= option, so the model does not guess";
   return where + ", which the model does not follow (it models read, write, rt_sigreturn, "
@@ -90,11 +90,12 @@ template <class M> ModelRun run_model(const Scenario& scenario, const Profile& p
     if (cs.s.phase == Phase::unmodelled) {
       switch (cs.s.exit_value) {
       case unmodelled::syscall:
-        run.error = unmodelled_syscall_message(last_syscall_at, cs.s.orig_rax);
+        run.error = unmodelled_syscall_message(scenario.arch(), last_syscall_at, cs.s.orig_rax);
         break;
       case unmodelled::kill_other_process:
-        run.error = "kill() with a pid other than 0 (rdi is the signal number in a handler); the "
-                    "agent's sandbox refuses it and the model does not follow it";
+        run.error = "kill() with a pid other than 0 or the tracee's own (on x86_64 rdi is the "
+                    "signal number in a handler; on aarch64 x0 is the last result): another "
+                    "process, which the agent's sandbox refuses and the model does not follow";
         break;
       case unmodelled::stack_misuse:
         run.error = "the stack left the model's one slot: a second pushf, a popf or or/and with "

@@ -17,9 +17,13 @@
 #include "model/rules.hpp"
 #include "model/transition.hpp"
 #include "scenario/scenario.hpp"
+#include "scenario/syscalls.hpp"
 
+#include <array>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ptmc {
@@ -39,9 +43,50 @@ enum class Syscall : uint8_t {
   unmodelled
 };
 
+// The syscall `number` names in `arch`'s table, through the list the agent's sandbox is built
+// from (scenario/syscalls.hpp), so that the model follows exactly what the sandbox lets through.
+constexpr Syscall classify_syscall(ptmc::Arch arch, int64_t number) {
+  switch (syscalls::classify(arch, number)) {
+  case syscalls::Class::skip:
+    return Syscall::none;
+  case syscalls::Class::invalid:
+    return Syscall::invalid;
+  case syscalls::Class::unmodelled:
+  case syscalls::Class::x32:
+    return Syscall::unmodelled;
+  case syscalls::Class::modelled:
+    break;
+  }
+  const std::string_view name =
+      syscalls::find_modelled(arch, syscalls::dispatch_number(number))->name;
+  constexpr std::pair<std::string_view, Syscall> kByName[] = {
+      {"read", Syscall::read},
+      {"write", Syscall::write},
+      {"getpid", Syscall::getpid},
+      {"kill", Syscall::kill},
+      {"exit_group", Syscall::exit_group},
+      {"rt_sigreturn", Syscall::rt_sigreturn}};
+  for (const auto& [n, call] : kByName)
+    if (n == name) return call;
+  return Syscall::unmodelled; // on the list without a rule here: refuse, not guess
+}
+
+// The same, looked up in a table made at compile time: the explorer asks at every syscall.
+template <ptmc::Arch A> Syscall syscall_in_table(int64_t number) {
+  static constexpr auto kBelowInvalid = [] {
+    std::array<Syscall, syscalls::kFirstInvalid> table{};
+    for (int32_t nr = 0; nr < syscalls::kFirstInvalid; ++nr) table[nr] = classify_syscall(A, nr);
+    return table;
+  }();
+  const int32_t nr = syscalls::dispatch_number(number);
+  return nr >= 0 && nr < syscalls::kFirstInvalid ? kBelowInvalid[nr] : classify_syscall(A, number);
+}
+
 // A syscall's arguments as the alphabet can set them, read from the arch's registers.
 struct SyscallArgs {
-  uint8_t arg0;      // write's fd, kill's pid, exit_group's status
+  // write's fd, kill's pid, exit_group's status. On x86_64 it is rdi (0, or the signal number
+  // in a handler); on arm64 it is x0, which is also the result register, so any earlier result.
+  int64_t arg0;
   bool buffer_valid; // write's buffer is readable memory
   int signal;        // kill's signal, or 0 when the argument is no signal the model knows
 };
@@ -51,6 +96,15 @@ enum class UserExit : uint8_t { retired, syscall, breakpoint, unrepresentable };
 struct UserStep {
   UserExit exit = UserExit::retired;
   bool single_step_trap = false; // the CPU raises the single-step exception after it
+  bool completed = true;         // false: its exception came before it completed (arm64 brk)
+};
+
+// The rules an architecture's syscall entry and exit work consults: the generic entry code's
+// (model/linux/entry/rules.hpp) where the architecture selects CONFIG_GENERIC_ENTRY, or its own
+// with its own sources (arm64 in 6.1). The decisions are the same and made here, once; only who
+// makes them, and the condition of the exit step report (Arch::exit_step_wanted), differ.
+struct SyscallWorkRules {
+  RuleId work_captured, entry_stop, emu_skips, exit_step_report, exit_trace_stop;
 };
 
 template <class Arch> class LinuxModel {
@@ -81,6 +135,13 @@ public:
   // Peek outcomes a resume with this request must branch over: writes 1 or 2, returns how many.
   // The instruction it peeks at is the one at rip after the action's edits.
   size_t peeks_for(const State& s, const Action& a, Peek out[2]) const;
+  // Where that instruction is: rip after the action's edits, unless the profile loses them.
+  Loc peek_location(const State& s, const Action& a) const { return with_rip_edits(s, a).pc(); }
+  // Whether register writes at this stop are lost (the seed's bug 1, bug-signal-frame).
+  bool edits_lost(const State& s) const {
+    return profile_.signal_stop_writes_to_live &&
+           (s.why == StopWhy::signal_delivery || s.why == StopWhy::initial);
+  }
 
   State resume(const State& s, const Action& a, Peek peek, RuleCtx& rules, Events& ev) const;
   State execute(const State& s, const Insn& insn, RuleCtx& rules, Events& ev) const;
@@ -108,12 +169,15 @@ private:
   void syscall_body(State& s, RuleCtx& r, Events& ev) const;
   void syscall_exit_work(State& s, RuleCtx& r, Events& ev) const;
   // kernel/signal.c
-  void exit_to_user(State& s, RuleCtx& r, Events& ev) const;
+  // `in_get_signal`: resuming from a signal-delivery-stop whose signal was discarded, so the
+  // same get_signal loop goes on (no new arch signal-handling entry, Arch::before_signal).
+  void exit_to_user(State& s, RuleCtx& r, Events& ev, bool in_get_signal = false) const;
   void deliver(State& s, int sig, RuleCtx& r, Events& ev) const;
   void raise(State& s, int sig, int16_t code, Events& ev, bool shared = false) const;
   void trap(State& s, int16_t code, RuleCtx& r, Events& ev) const;
   void stop(State& s, StopWhy why, int sig, int16_t code, SyscallOp op) const;
   void canonicalize(State& s) const;
+  State with_rip_edits(const State& s, const Action& a) const;
   State resume_raw(const State& s, const Action& a, Peek peek, RuleCtx& rules, Events& ev) const;
   State execute_raw(const State& s, const Insn& insn, RuleCtx& rules, Events& ev) const;
 

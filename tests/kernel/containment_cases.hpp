@@ -125,6 +125,87 @@ actions:
   return out;
 }
 
+// ---- arm64 (tests/qemu/test_qemu_aarch64.cpp, on Debian's 6.1 arm64 kernel) ------------------
+// On arm64 the alphabet names only its own syscalls, so a tracer's syscallno at the entry stop of
+// `nr getpid; svc` is the way to any other number.
+inline Scenario aarch64_syscallno_scenario(int64_t syscallno) {
+  return containment_scenario(
+      "ptmc-scenario 1\nprofile linux-aarch64\noptions tracesysgood\nprogram:\n  nr getpid\n"
+      "  syscall\nactions:\n  syscall\n  syscall syscallno=" +
+      std::to_string(syscallno) + "\n  cont\n");
+}
+
+inline std::vector<ContainmentCase> containment_cases_aarch64() {
+  std::vector<ContainmentCase> out;
+  const std::string enter =
+      "syscall-enter at=2 sig=SIGTRAP code=0x85 op=entry x0=0 x8=172 syscallno=172 x7=0 pstate=Z";
+  // A killed syscall's exit stop: seccomp's kill rolls x0 back to orig_x0, the first argument,
+  // here 0 (arch/arm64/include/asm/syscall.h syscall_rollback), and makes syscall_trace_enter
+  // return NO_SYSCALL, which goes straight to the exit work (arch/arm64/kernel/syscall.c
+  // el0_svc_common); syscallno keeps the tracer's number. SIGSYS is forced with SA_IMMUTABLE:
+  // no signal-delivery-stop.
+  const auto exit_line = [](const std::string& x0, int64_t syscallno) {
+    return "syscall-exit at=2 sig=SIGTRAP code=0x85 op=exit x0=" + x0 +
+           " x8=172 syscallno=" + std::to_string(syscallno) + " x7=1 pstate=Z";
+  };
+  const std::string killed = "killed sig=SIGSYS written=0";
+  // include/uapi/asm-generic/unistd.h: arm64 has no fork or vfork; clone and clone3 make them.
+  const std::pair<const char*, int64_t> denied[] = {{"clone", 220},
+                                                    {"clone3", 435},
+                                                    {"execve", 221},
+                                                    {"execveat", 281},
+                                                    {"mmap", 222},
+                                                    {"mprotect", 226},
+                                                    {"munmap", 215},
+                                                    {"brk", 214},
+                                                    {"ptrace", 117},
+                                                    {"tkill", 130},
+                                                    {"tgkill", 131},
+                                                    {"openat", 56},
+                                                    {"last-before-invalid", 511}};
+  for (const auto& [name, nr] : denied)
+    out.push_back({std::string("aarch64-denied-") + name,
+                   aarch64_syscallno_scenario(nr),
+                   {enter, exit_line("0", nr), killed}});
+  // Past the table: through the sandbox, -ENOSYS from the kernel; exit_group(x0) then exits
+  // with -38's low byte, 218.
+  for (int64_t nr :
+       {int64_t{syscalls::kFirstInvalid}, int64_t{999}, int64_t{0x40000027}, int64_t{-2}})
+    out.push_back({"aarch64-invalid-" + std::to_string(nr),
+                   aarch64_syscallno_scenario(nr),
+                   {enter, exit_line("-38", nr), "exited code=218 written=0"}});
+  // x0 is the last result: after a write of one byte, kill(1, SIGUSR1) would signal init.
+  out.push_back({"aarch64-kill-init",
+                 containment_scenario(R"(ptmc-scenario 1
+profile linux-aarch64
+program:
+  nr write
+  syscall
+  nr kill
+  arg SIGUSR1
+  syscall
+actions:
+  cont
+)"),
+                 {"killed sig=SIGSYS written=1"}});
+  // After getpid, kill(pid, SIGUSR2) signals the tracee itself: allowed.
+  out.push_back({"aarch64-kill-self",
+                 containment_scenario(R"(ptmc-scenario 1
+profile linux-aarch64
+program:
+  nr getpid
+  syscall
+  nr kill
+  arg SIGUSR2
+  syscall
+actions:
+  cont
+  cont sig=pass
+)"),
+                 {"killed sig=SIGUSR2 written=0"}});
+  return out;
+}
+
 // Why `trace` does not show what `c` expects, or empty.
 inline std::string containment_mismatch(const ContainmentCase& c, const Trace& trace) {
   std::vector<std::string> got;

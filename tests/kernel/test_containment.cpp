@@ -49,7 +49,7 @@ bool sandbox_kills(int64_t nr) {
 // exactly these.
 bool model_follows(int64_t nr) {
   using namespace syscalls;
-  switch (classify(nr)) {
+  switch (classify(Arch::x86_64, nr)) {
   case Class::skip:
   case Class::invalid:
     return true;
@@ -58,7 +58,7 @@ bool model_follows(int64_t nr) {
     return false;
   case Class::modelled:
     // rdi = -1: kill needs pid 0, read and write fd 0 or 10.
-    return find_modelled(dispatch_number(nr))->first_arg == FirstArg::any;
+    return find_modelled(Arch::x86_64, dispatch_number(nr))->first_arg == FirstArg::any;
   }
   return false;
 }
@@ -86,7 +86,7 @@ TEST(Sandbox, AllowsExactlyWhatTheModelFollows) {
       continue;
     }
     EXPECT_EQ(kills, !model_follows(nr))
-        << "syscall " << syscalls::describe(nr) << " with every argument -1";
+        << "syscall " << syscalls::describe(Arch::x86_64, nr) << " with every argument -1";
   }
 }
 

@@ -7,7 +7,6 @@
 
 #include "model/cpu/x86_64/cpu.hpp"
 #include "model/linux/model.hpp"
-#include "scenario/syscalls.hpp"
 
 #include <optional>
 #include <string>
@@ -21,6 +20,8 @@ public:
   using Task = LinuxTask<Frame>;
 
   explicit Arch(const Profile& p) : fmask_(p.fmask), step_arm_assigns_(p.step_arm_assigns) {}
+
+  static constexpr ptmc::Arch kIsa = ptmc::Arch::x86_64; // how traces spell its registers
 
   // ---- The program as the code generator lays it out (kernel/codegen.cpp) --------------------
 
@@ -76,6 +77,13 @@ public:
 
   // ---- Syscalls -----------------------------------------------------------------------------
 
+  // x86 selects CONFIG_GENERIC_ENTRY: kernel/entry/common.c does the syscall work, and
+  // report_single_step skips the exit step report under SYSCALL_EMU.
+  static constexpr SyscallWorkRules kSyscallWork{RuleId::entry_work_captured, RuleId::entry_stop,
+                                                 RuleId::entry_emu_skips, RuleId::exit_step_report,
+                                                 RuleId::exit_trace_stop};
+  static bool exit_step_wanted(uint8_t w) { return (w & work::exit_trap) && !(w & work::emu); }
+
   // entry_SYSCALL_64: the CPU masked RFLAGS with the FMASK syscall_init programmed; the entry code
   // saves orig_ax and presets ax = -ENOSYS before any work.
   void enter_syscall(Task& t, RuleCtx& r, Events& ev) const {
@@ -88,32 +96,7 @@ public:
   // arch/x86/entry/syscalls/syscall_64.tbl, through the list the agent's sandbox is built from
   // (scenario/syscalls.hpp): do_syscall_64 dispatches on orig_ax's low 32 bits, as an int.
   static Syscall syscall_named(int64_t orig_rax) {
-    switch (syscalls::classify(orig_rax)) {
-    case syscalls::Class::skip:
-      return Syscall::none;
-    case syscalls::Class::invalid:
-      return Syscall::invalid;
-    case syscalls::Class::unmodelled:
-    case syscalls::Class::x32:
-      return Syscall::unmodelled;
-    case syscalls::Class::modelled:
-      break;
-    }
-    switch (syscalls::dispatch_number(orig_rax)) {
-    case 0:
-      return Syscall::read;
-    case nr::write:
-      return Syscall::write;
-    case nr::rt_sigreturn:
-      return Syscall::rt_sigreturn;
-    case nr::getpid:
-      return Syscall::getpid;
-    case nr::kill:
-      return Syscall::kill;
-    case nr::exit_group:
-      return Syscall::exit_group;
-    }
-    return Syscall::unmodelled; // a number on the list without a case here: refuse, not guess
+    return syscall_in_table<ptmc::Arch::x86_64>(orig_rax);
   }
   static SyscallArgs syscall_args(const Frame& f) {
     SyscallArgs a;
@@ -139,6 +122,12 @@ public:
   }
 
   // ---- Exceptions ---------------------------------------------------------------------------
+
+  // Returning to user mode raises nothing by itself on x86: a TF set for the debugger traps
+  // after the next instruction, not before it.
+  std::optional<int16_t> return_to_user(Task&, RuleCtx&) const { return std::nullopt; }
+  // x86's arch_do_signal_or_restart calls get_signal with orig_ax as it is.
+  void before_signal(Task&, RuleCtx&) const {}
 
   void exception_entry(Task& t, RuleCtx& r) const {
     if (r.effect(RuleId::exc_orig_rax)) t.orig_rax = -1; // idtentry pushes -1 as orig_ax
@@ -216,9 +205,8 @@ inline void Arch::rt_sigreturn(Task& t, RuleCtx& r, Events& ev) const {
   if (r.effect(RuleId::sys_sigreturn_restores)) {
     const uint16_t flags =
         static_cast<uint16_t>(x86::rflags_from_sigframe<uint64_t>(t.regs.rflags, t.saved.rflags));
-    t.regs = t.saved;
+    t.regs = t.saved; // the peek too: the program at the restored rip is what it was
     t.regs.rflags = flags;
-    t.regs.peek = 0;
     t.in_handler = 0;
     t.saved = Frame{};
     ev.frame_replaced = true;
@@ -255,8 +243,9 @@ inline void Arch::disable_single_step(Task& t, RuleCtx& r) const {
 inline void Arch::handle_signal(Task& t, int sig, bool stepping, RuleCtx& r, Events& ev) const {
   if (stepping && r.effect(RuleId::sig_handler_disables_step)) disable_single_step(t, r);
   if (r.effect(RuleId::sig_handler_frame)) {
+    // The saved frame keeps the peek: it is what the explorer committed the instruction at the
+    // saved rip to be, and rt_sigreturn returns to that same instruction.
     t.saved = t.regs;
-    t.saved.peek = 0; // the peek is re-derived when the frame is restored
     t.regs.pc_space = static_cast<uint8_t>(Loc::Space::handler);
     t.regs.pc = 0;
     t.regs.rax = 0;
