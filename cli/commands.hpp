@@ -31,6 +31,7 @@ int cmd_check(const Args& args);
 int cmd_run(const Args& args);
 int cmd_diff(const Args& args);
 int cmd_mutate(const Args& args);
+int cmd_compare(const Args& args);
 int cmd_crossarch(const Args& args);
 
 // Shared helpers.
