@@ -3,6 +3,7 @@
 
 #include "cli/options.hpp"
 #include "cli/redox_smp.hpp"
+#include "common/atomic_file.hpp"
 #include "engine/check.hpp"
 #include "engine/runner.hpp"
 #include "kernel/target.hpp"
@@ -26,6 +27,12 @@ namespace po = boost::program_options;
 
 bool stderr_is_terminal() {
   return isatty(STDERR_FILENO) != 0;
+}
+
+int write_failed(const std::string& command, const WriteError& e) {
+  fmt::print(stderr, "ptmc {}: error: {}{}\n", command, e.message,
+             e.out_of_space ? " (the previous file, if any, is unchanged)" : "");
+  return e.out_of_space ? kLimit : kBadInput;
 }
 
 uint64_t parse_size(const std::string& text) {
@@ -307,10 +314,7 @@ int cmd_explore(const Args& args) {
   if (vm.count("dot")) dot = vm["dot"].as<std::string>();
   const auto r = explore_profile(profile, o, dot);
   clear_progress_line();
-  if (r.dot_error) {
-    fmt::print(stderr, "ptmc explore: error: {}\n", *r.dot_error);
-    return kBadInput;
-  }
+  if (r.dot_error) return write_failed("explore", *r.dot_error);
   const double rate = r.stats.seconds > 0 ? r.stats.states / r.stats.seconds : 0;
   if (vm.count("json")) {
     nlohmann::json j = {{"profile", profile.name},
