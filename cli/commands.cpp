@@ -531,7 +531,10 @@ int cmd_run(const Args& args) {
     violations = run.violations;
     where = "model:" + scenario->profile;
   } else if (kernel::is_target(target)) {
-    if (const auto why = cli::target_arch_mismatch(*find_profile(scenario->profile), target))
+    const Profile& profile = *find_profile(scenario->profile);
+    if (const auto why = cli::no_target_for_kernel(profile))
+      throw UsageError(scenario->source + ": " + *why);
+    if (const auto why = cli::target_arch_mismatch(profile, target))
       throw UsageError(scenario->source + ": " + *why);
     kernel::TargetOptions to;
     if (vm.count("kernel")) to.kernel_image = vm["kernel"].as<std::string>();

@@ -112,6 +112,11 @@ printf 'ptmc-scenario 1\nprofile redox-2020\nprogram:\n  nop\nactions:\n  detach
 expect 2 "a Linux request relibc cannot map" -- "$PTMC" run "$tmp/rdetach.ptmc"
 stderr_has "unimplemented!()" "the reason is relibc's"
 expect 2 "Redox profiles have no kernel to diff" -- "$PTMC" diff --profile redox-2020 --on host
+printf 'ptmc-scenario 1\nprofile redox-2020\nprogram:\n  nop\nactions:\n  write PRE_SYSCALL\n' >"$tmp/rhost.ptmc"
+expect 2 "nor to run a Redox scenario on" -- "$PTMC" run "$tmp/rhost.ptmc" --on host
+stderr_has "models redox, which no target here runs" "the run says why"
+printf 'ptmc-scenario 1\nprofile linux-x86_64\nprogram:\n  nop\nactions:\n  cont\n' >"$tmp/lhost.ptmc"
+expect 2 "nor a Linux scenario run with a Redox profile" -- "$PTMC" run "$tmp/lhost.ptmc" --on qemu-x86_64 --profile redox-2020
 expect 2 "nor mutation scores" -- "$PTMC" mutate --profile redox-2019
 expect 0 "profiles say which are interface-level" -- "$PTMC" profiles
 grep -q "^redox-2020  *redox  *interface" "$tmp/out" && echo "ok:   redox-2020 is interface-level" || { echo "FAIL: profiles lack the level"; failures=$((failures+1)); }
