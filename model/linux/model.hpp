@@ -89,6 +89,18 @@ struct SyscallArgs {
   int64_t arg0;
   bool buffer_valid; // write's buffer is readable memory
   int signal;        // kill's signal, or 0 when the argument is no signal the model knows
+
+  // The alphabet's argument encoding, the same on every architecture: `arg0` as the program left
+  // it, and the second argument register holding an Arg code or the signal frame's address.
+  static SyscallArgs decode(int64_t arg0, uint64_t second, uint64_t frame_ptr) {
+    SyscallArgs a;
+    a.arg0 = arg0;
+    a.buffer_valid = second == static_cast<uint8_t>(Arg::buf) || second == frame_ptr;
+    a.signal = second == static_cast<uint8_t>(Arg::sigusr1)   ? sig::usr1
+               : second == static_cast<uint8_t>(Arg::sigusr2) ? sig::usr2
+                                                              : 0;
+    return a;
+  }
 };
 
 // How a user instruction ended, as the arch glue reports it to the generic layer.

@@ -109,13 +109,7 @@ public:
     return syscall_in_table<ptmc::Arch::aarch64>(number);
   }
   static SyscallArgs syscall_args(const Frame& f) {
-    SyscallArgs a;
-    a.arg0 = f.x0;
-    a.buffer_valid = f.x1 == static_cast<uint8_t>(Arg::buf) || f.x1 == a64::kArgFramePtr;
-    a.signal = f.x1 == static_cast<uint8_t>(Arg::sigusr1)   ? sig::usr1
-               : f.x1 == static_cast<uint8_t>(Arg::sigusr2) ? sig::usr2
-                                                            : 0;
-    return a;
+    return SyscallArgs::decode(f.x0, f.x1, a64::kArgFramePtr);
   }
   static void set_return(Frame& f, int64_t v) { f.x0 = v; }
   void no_syscall(Task& t, RuleCtx& r) const {

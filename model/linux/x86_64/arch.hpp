@@ -99,13 +99,7 @@ public:
     return syscall_in_table<ptmc::Arch::x86_64>(orig_rax);
   }
   static SyscallArgs syscall_args(const Frame& f) {
-    SyscallArgs a;
-    a.arg0 = f.rdi;
-    a.buffer_valid = f.rsi == static_cast<uint8_t>(Arg::buf) || f.rsi == x86::kArgFramePtr;
-    a.signal = f.rsi == static_cast<uint8_t>(Arg::sigusr1)   ? sig::usr1
-               : f.rsi == static_cast<uint8_t>(Arg::sigusr2) ? sig::usr2
-                                                             : 0;
-    return a;
+    return SyscallArgs::decode(f.rdi, f.rsi, x86::kArgFramePtr);
   }
   static void set_return(Frame& f, int64_t v) { f.rax = v; }
   // do_syscall_64: nr -1 (a tracer's skip) runs nothing and leaves ax alone.
