@@ -252,6 +252,9 @@ int smp_check(const Args& args) {
                  rs::prop_table()[static_cast<size_t>(r.property)].name,
                  rs::verdict_name(r.verdict), r.counterexample ? std::to_string(r.length) : "",
                  r.counterexample ? std::to_string(r.context_switches) : "");
+    for (const auto& r : rep.results)
+      if (!r.counterexample && !r.note.empty())
+        fmt::print("# {}: {}\n", rs::prop_table()[static_cast<size_t>(r.property)].name, r.note);
     for (const auto& r : rep.results) {
       if (!r.counterexample) continue;
       const std::string name(rs::prop_table()[static_cast<size_t>(r.property)].name);

@@ -121,6 +121,20 @@ Task Model::initial_state(bool excl, bool nonblock) const {
   return s;
 }
 
+Task Model::frozen_before_first_instruction(int64_t rax) const {
+  // O_TRUNC sets ptrace_stop; a context with it is never switched in (I7), so a tracee that was
+  // off its CPU at the open stays before its next user instruction, with no signal in delivery.
+  Task s;
+  s.regs.rflags = static_cast<uint16_t>(x86::kInitialFlags);
+  s.regs.rsi = static_cast<uint8_t>(Arg::buf);
+  s.regs.rax = rax;
+  s.frozen = 1;
+  s.session = 1;
+  s.phase = Phase::stopped;
+  s.at = Where::attach;
+  return s;
+}
+
 std::vector<Task> Model::initial_states(RuleSet* fired) const {
   RuleCtx r(profile_.mutation);
   std::vector<Task> out;
@@ -466,6 +480,9 @@ void Model::resume_kernel(Task& s, RuleCtx& r, Events& ev) const {
   case Where::exit:
     finish_exit(s, s.exit_status, ev);
     return;
+  case Where::attach:
+    return_to_user(s);
+    return;
   }
 }
 
@@ -524,7 +541,9 @@ x86::Frame& Model::frame_for_access_mut(Task& s, RuleCtx& r) const {
 
 void Model::release(Task& s, bool notified, RuleCtx& r, Events& ev) const {
   if (s.phase != Phase::stopped || s.hung) return;
-  const bool runs = s.at == Where::start ? !s.frozen : notified && !s.frozen;
+  // Frozen at the start no callback waits for a notify: clearing ptrace_stop is enough.
+  const bool no_callback = s.at == Where::start || s.at == Where::attach;
+  const bool runs = no_callback ? !s.frozen : notified && !s.frozen;
   if (!runs) {
     if (s.frozen && s.npending && !s.session)
       (void)r.decide(RuleId::rdx_frozen_gets_no_signal, true);
@@ -639,9 +658,11 @@ void Model::op_read(Task& s, RuleCtx& r, TraceLine& line) const {
     return;
   }
   const bool ready = (s.bp && s.bp_reached) || s.nevents;
-  if (r.decide(RuleId::rdx_r20_wait, !s.nonblock && !ready) && !s.dead()) {
+  if (r.decide(RuleId::rdx_r20_wait, !s.nonblock && !ready)) {
     // Nothing is queued and nothing can queue anything: the tracee is frozen (or stopped with
     // its events read and a breakpoint not yet reached), and only the tracee wakes this wait.
+    // Or it has exited: close_tracee's notify went out before this wait began (the tracee always
+    // runs first here), and wait() does not look at the tracee's status before it sleeps (R3).
     s.hung = 1;
     return;
   }
@@ -659,7 +680,8 @@ void Model::op_read(Task& s, RuleCtx& r, TraceLine& line) const {
 void Model::after_access(Task& s, bool was_frozen, RuleCtx& r, Events& ev) const {
   if (!is_2020()) {
     if (r.effect(RuleId::rdx_a19_unfreezes)) s.frozen = 0;
-    const bool frozen_start = was_frozen && s.phase == Phase::stopped && s.at == Where::start;
+    const bool frozen_start =
+        was_frozen && s.phase == Phase::stopped && (s.at == Where::start || s.at == Where::attach);
     if (frozen_start && !s.frozen) ev.released_by_access = true;
     release(s, false, r, ev);
   } else if (r.effect(RuleId::rdx_a20_restores)) {
@@ -852,10 +874,24 @@ TraceLine Model::end_line(const Task& s) {
 void Model::canonicalize(Task& s) const {
   if (s.phase == Phase::unmodelled) return;
   if (s.dead()) {
+    // The tracee's end does not close the tracer's trace file, nor end the session (I9: only
+    // close does; close_tracee only notifies, R3): a read, write or close after it reaches the
+    // kernel, which still holds the breakpoint and the unread events.
     Task end;
     end.phase = s.phase;
     end.exit_value = s.exit_value;
     end.written = s.written;
+    end.hung = s.hung; // a read that waits for a tracee already gone
+    if (s.session) {
+      end.session = 1;
+      end.excl = s.excl;
+      end.nonblock = s.nonblock;
+      end.bp = s.bp;
+      end.bp_flags = s.bp ? s.bp_flags : 0;
+      end.bp_reached = s.bp ? s.bp_reached : 0;
+      end.nevents = s.nevents;
+      for (int i = 0; i < s.nevents; ++i) end.events[i] = s.events[i];
+    }
     s = end;
     return;
   }

@@ -47,6 +47,10 @@ public:
 
   // The tracee frozen where the RFC's attach leaves it (docs/redox-model.md, "The start").
   State initial_state(bool excl, bool nonblock) const;
+  // The concurrent model's attach (docs/redox-smp.md, "Refinement against the interface
+  // profiles"): the tracee frozen in user mode before instruction 0, nothing pending, rax
+  // holding `rax` (the number its first `syscall` runs).
+  State frozen_before_first_instruction(int64_t rax) const;
   // The profile's domain: with and without O_EXCL. `fired` collects the rules consulted.
   std::vector<State> initial_states(RuleSet* fired = nullptr) const;
 

@@ -34,6 +34,9 @@ enum class Where : uint8_t {
   bkpt,   // the BREAKPOINT callback of #BP (int3)
   signal, // the SIGNAL callback of signal_handler, for `ksig`
   exit,   // the EXIT callback of exit()
+  // Frozen in user mode before its next instruction: O_TRUNC's ptrace_stop taken while the
+  // tracee was off its CPU (the concurrent model's `O_TRUNC-frozen` attach, docs/redox-smp.md).
+  attach,
 };
 
 // An event as read from the trace file: the cause's stop bit and the payload the model keeps

@@ -168,6 +168,49 @@ TEST(RedoxModel, AWordAboveTheKernelsBitsIsEinvalAndChangesNothing) {
   }
 }
 
+// A tracer operation on the model started as the concurrent model's attach leaves it, then the
+// tracee's instructions until it stops or ends (the interface model's schedule).
+redox::Task operate(const redox::Model& m, redox::Task s, const RedoxAction& a, Trace& out) {
+  RuleCtx r;
+  Events ev;
+  s = m.apply(s, a, r, ev, &out);
+  for (int i = 0; i < 8 && s.phase == redox::Phase::user; ++i)
+    s = m.execute(s, *m.fixed_insn(s.pc()), r, ev, &out);
+  return s;
+}
+
+// The tracee's end does not close the trace file or end the session (docs/redox-sources.md I9,
+// R3). Found by refinement-interface: this model answered EBADF, the concurrent one Ok.
+TEST(RedoxModel, AfterTheTraceesExitTheTraceFileIsStillOpen) {
+  for (const char* name : {"redox-2019", "redox-2020"}) {
+    const redox::Model m(*find_profile(name), std::vector<Insn>{}, {});
+    Trace out;
+    // A step stop after the exit tail's `nr`, then released with nothing armed: it exits.
+    redox::Task s = m.frozen_before_first_instruction(redox::kSysGetpid);
+    s = operate(m, s, RedoxAction{RedoxOp::write, redox::singlestep, {}}, out);
+    s = operate(m, s, RedoxAction{RedoxOp::write, 0, {}}, out);
+    ASSERT_TRUE(s.dead()) << name;
+    out.clear();
+    operate(m, s, RedoxAction{RedoxOp::close, 0, {}}, out);
+    ASSERT_EQ(out.size(), 1u) << name;
+    EXPECT_EQ(out[0].error, 0) << name; // not EBADF (9)
+  }
+}
+
+// A 2020 blocking read that begins after the tracee exited sleeps for good: close_tracee's
+// notify has already gone out (R3). Found by refinement-interface (the listings run atomically).
+TEST(RedoxModel, A2020BlockingReadAfterTheTraceesExitHangs) {
+  const redox::Model m(*find_profile("redox-2020"), std::vector<Insn>{}, {});
+  Trace out;
+  redox::Task s = m.frozen_before_first_instruction(redox::kSysGetpid);
+  s = operate(m, s, RedoxAction{RedoxOp::write, redox::post_syscall, {}}, out);
+  ASSERT_TRUE(s.dead());
+  out.clear();
+  s = operate(m, s, RedoxAction{RedoxOp::read, 0, {}}, out);
+  EXPECT_TRUE(out.empty());
+  EXPECT_TRUE(s.hung);
+}
+
 TEST(CommonObservation, SyscallNumbersOfTheTwoKernelsMatchByName) {
   CommonLine l, r;
   l.kind = r.kind = "syscall-enter";

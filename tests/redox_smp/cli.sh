@@ -37,6 +37,20 @@ awk '/^VIOLATED event-wakeup/{on=1; next} on && /^(VIOLATED|known violation)/{ex
 expect 0 "the counterexample replays and matches its expect block" -- "$PTMC" run "$tmp/ce.ptmc" --on model
 grep -q "^violation event-wakeup" "$tmp/out" || fail "the replay does not reach the violation"
 grep -q "^# matches expect" "$tmp/out" || fail "the replay does not say it matches"
+# refinement-interface: on 1 CPU both kernels refine their interface profile (exit 0); on 2 CPUs
+# the first difference is a known race, whose interleaving replays.
+for p in redox-2019-smp redox-2020-smp; do
+  expect 0 "$p refines its interface profile on 1 CPU" -- "$PTMC" check --profile "$p" \
+    --property refinement-interface --cpus 1 --program-bound 2 --requests 3
+  grep -Eq "^refinement-interface +holds" "$tmp/out" || fail "$p: refinement-interface does not hold"
+  grep -q "deterministic per observation" "$tmp/out" || fail "$p: no determinism verdict"
+done
+expect 0 "redox-2020-smp differs from redox-2020 by a known race on 2 CPUs" -- "$PTMC" check \
+  --profile redox-2020-smp --property refinement-interface --program-bound 1 --requests 2
+grep -Eq "^refinement-interface +known-violation" "$tmp/out" || fail "no known refinement-interface race"
+awk '/^ptmc-scenario/{on=1} on' "$tmp/out" >"$tmp/ri.ptmc"
+expect 0 "the refinement-interface interleaving replays" -- "$PTMC" run "$tmp/ri.ptmc" --on model
+grep -q "^# matches expect" "$tmp/out" || fail "the refinement-interface replay does not match"
 # B2 after: nothing unexpected (exit 0).
 expect 0 "check is clean after 75872cc5" -- "$PTMC" check --profile redox-2019-smp-b2-after -q --no-products
 grep -Eq "^event-wakeup +holds" "$tmp/out" || fail "event-wakeup does not hold after the fix"

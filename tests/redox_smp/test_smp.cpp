@@ -4,6 +4,7 @@
 // sides of a pair only where the fixing commit's diff does.
 #include "model/profile.hpp"
 #include "model/redox/smp/check.hpp"
+#include "model/redox/smp/interface.hpp"
 #include "model/redox/smp/products.hpp"
 #include "model/redox/smp/scenario.hpp"
 
@@ -347,6 +348,94 @@ TEST(RedoxSmpScenarios, BadInputIsNamedWithLineAndColumn) {
       "interleaving:\n  tracer request write PRE_SYSCALL\n  tracer step ptrace.rs:1\n");
   ASSERT_TRUE(e2);
   EXPECT_NE(e2->message.find("proc.rs:399"), std::string::npos) << e2->message;
+}
+
+// ---- Refinement against the interface profiles -------------------------------------------------
+
+CheckReport interface_check(const Variant& v, int program, int requests, int cpus,
+                            const Profile* spec = nullptr) {
+  Domain d = v.domain;
+  d.program_bound = program;
+  d.requests = requests;
+  d.cpus = cpus;
+  CheckOptions o;
+  o.domain = d;
+  o.only = {Prop::refinement_interface};
+  o.interface_profile = spec;
+  return check(v, o);
+}
+
+bool has_phase(const CheckReport& r, const std::string& phase) {
+  return std::any_of(r.phases.begin(), r.phases.end(),
+                     [&](const PhaseStats& p) { return p.phase == phase; });
+}
+
+TEST(RedoxSmpInterface, BothKernelsRefineTheirInterfaceProfileOnOneCpu) {
+  for (const char* n : {"redox-2019-smp", "redox-2020-smp"}) {
+    const auto r = interface_check(variant(n), 2, 3, 1);
+    const auto& pr = result(r, Prop::refinement_interface);
+    EXPECT_EQ(pr.verdict, Verdict::holds) << n << ": " << pr.note;
+    EXPECT_NE(pr.note.find("which is deterministic per observation"), std::string::npos) << n;
+    EXPECT_TRUE(has_phase(r, "refinement-interface")) << n;
+  }
+}
+
+TEST(RedoxSmpInterface, OnTwoCpusTheListingsAgreeAndOnlyTheRacesDiffer) {
+  // The same listings run atomically refine the interface profile (else check() would stop
+  // there and mark the counterexample atomic_side); the concurrent model's difference is a race.
+  for (const char* n : {"redox-2019-smp", "redox-2020-smp"}) {
+    const auto r = interface_check(variant(n), 2, 3, 2);
+    const auto& pr = result(r, Prop::refinement_interface);
+    EXPECT_EQ(pr.verdict, Verdict::known_violation) << n << ": " << pr.note;
+    ASSERT_TRUE(pr.counterexample) << n;
+    EXPECT_FALSE(pr.atomic_side) << n << ": " << pr.note;
+    EXPECT_GE(pr.context_switches, 2u) << n;
+    EXPECT_TRUE(has_phase(r, "refinement-interface")) << n;
+  }
+}
+
+TEST(RedoxSmpInterface, TheB2BeforeLostWakeupIsARefinementCounterexample) {
+  const auto r = interface_check(variant("redox-2019-smp-b2-before"), 2, 3, 2);
+  const auto& pr = result(r, Prop::refinement_interface);
+  ASSERT_TRUE(violated(pr));
+  ASSERT_TRUE(pr.counterexample);
+  EXPECT_FALSE(pr.atomic_side);
+  EXPECT_NE(pr.note.find("never hangs"), std::string::npos) << pr.note;
+}
+
+TEST(RedoxSmpInterface, ABrokenInterfaceSideIsCaughtAlreadyAtomically) {
+  // A mutant of the specification: the comparison must notice, with a replayable interleaving.
+  const std::vector<std::pair<const char*, RuleId>> mutants = {
+      {"redox-2019", RuleId::rdx_ignore_skips_syscall},
+      {"redox-2020", RuleId::rdx_r20_wait},
+      {"redox-2020", RuleId::rdx_pre_stop},
+  };
+  for (const auto& [base, rule] : mutants) {
+    const Profile spec = mutant_profile(*find_profile(base), rule);
+    const std::string smp = std::string(base) + "-smp";
+    const auto r = interface_check(variant(smp), 2, 3, 1, &spec);
+    const auto& pr = result(r, Prop::refinement_interface);
+    EXPECT_EQ(pr.verdict, Verdict::violated) << base << " " << static_cast<int>(rule);
+    EXPECT_TRUE(pr.atomic_side) << base;
+    ASSERT_TRUE(pr.counterexample) << base;
+    const SmpModel m(variant(smp).version, r.domain, true);
+    EXPECT_FALSE(format_interleaving(variant(smp), m, *pr.counterexample, "").empty());
+  }
+}
+
+TEST(RedoxSmpInterface, NoInterfaceProfileForTheFixedKernelsOfThePairs) {
+  const auto r = interface_check(variant("redox-2019-smp-b2-after"), 1, 2, 1);
+  EXPECT_TRUE(std::none_of(r.results.begin(), r.results.end(), [](const PropResult& p) {
+    return p.property == Prop::refinement_interface;
+  }));
+}
+
+TEST(RedoxSmpInterface, TheRipProjectionSkipsTheExitTailsNr) {
+  // Program of 2: indices 0, 1 are the program's, 2 the tail's `nr`, 3 its `syscall`, 4 after it.
+  EXPECT_EQ(project_rip(0, 2), 0u);
+  EXPECT_EQ(project_rip(2, 2), 2u);
+  EXPECT_EQ(project_rip(3, 2), 2u);
+  EXPECT_EQ(project_rip(4, 2), 3u);
 }
 
 } // namespace

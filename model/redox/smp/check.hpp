@@ -4,6 +4,7 @@
 #pragma once
 
 #include "engine/explorer.hpp"
+#include "model/profile.hpp"
 #include "model/redox/smp/model.hpp"
 #include "model/redox/smp/variants.hpp"
 
@@ -29,6 +30,9 @@ struct PropResult {
   std::optional<Interleaving> counterexample;
   size_t length = 0;           // steps
   size_t context_switches = 0; // changes of thread between consecutive steps
+  // refinement-interface: the counterexample is one of the atomic kernel (a difference between
+  // the two models of the kernel, not a race); it replays on the concurrent model as well.
+  bool atomic_side = false;
 };
 
 struct CheckOptions {
@@ -39,6 +43,9 @@ struct CheckOptions {
   std::vector<Prop> only;          // empty: all
   bool products = true;            // determinism and refinement
   bool paired_determinism = false; // decide determinism with the paired product (slower)
+  // refinement-interface's specification instead of the variant's own interface profile (a
+  // mutant, in the tests).
+  const Profile* interface_profile = nullptr;
   std::function<void(const std::string& phase, uint64_t states, uint64_t transitions,
                      uint32_t depth, double seconds)>
       progress;

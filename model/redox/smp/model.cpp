@@ -63,6 +63,12 @@ const std::vector<PropInfo>& prop_table() {
       {Prop::refinement, "refinement", "every observable trace is one of the atomic kernel",
        "Every sequence of tracer observations the concurrent model produces is produced by the "
        "same kernel with each system call executed atomically (the interface level)."},
+      {Prop::refinement_interface, "refinement-interface",
+       "every observable trace is one of the interface profile",
+       "Every sequence of tracer requests, results, hangs and the end that the concurrent model "
+       "produces, projected onto the interface model's observations, is produced by the "
+       "interface profile of the same kernel (redox-2019, redox-2020) from the aligned start, "
+       "on the common part of the two alphabets (docs/redox-smp.md)."},
   };
   return table;
 }
@@ -166,6 +172,14 @@ bool exists(const Context& c) {
 }
 bool done(const Context& c) {
   return c.sched & sched::done;
+}
+
+// The rip regs/int shows: the user instruction the tracee runs next. Inside a syscall that is
+// the one after the `syscall` (SYSCALL saves the next rip in rcx, and syscall_instruction pushes
+// it as the frame's rip), while the model's upc still points at the syscall until sysret.
+uint8_t saved_rip(const State& s) {
+  const Context& e = s.ctx[static_cast<int>(Thread::tracee)];
+  return static_cast<uint8_t>(s.upc + (e.code == static_cast<uint8_t>(Code::tracee_syscall)));
 }
 
 uint8_t pack_obs_events(const State& s, uint8_t& hi) {
@@ -942,7 +956,7 @@ void SmpModel::run_step(State& s, Thread th, StepInfo& info) const {
     if (op.arg & 1)
       s.tf = 1;
     else
-      s.obs = s.upc;
+      s.obs = saved_rip(s);
     // ptrace_stop = restart_after && was_stopped, and was_stopped is never assigned.
     e.sched = static_cast<uint8_t>(e.sched & ~sched::ptrace_stop);
     ret(Ret::ok);
@@ -987,7 +1001,7 @@ void SmpModel::run_step(State& s, Thread th, StepInfo& info) const {
     if (op.arg & 1)
       s.tf = 1;
     else
-      s.obs = s.upc;
+      s.obs = saved_rip(s);
     const bool was_stopped = c.regs & reg::was_stopped;
     const bool restart_after = op.arg & 2;
     if (op.kind == Kind::tsc_finish_3420339c) {

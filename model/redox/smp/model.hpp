@@ -33,6 +33,7 @@ enum class Prop : uint8_t {
   kernel_assert,
   determinism,
   refinement,
+  refinement_interface,
   count
 };
 inline constexpr int kProps = static_cast<int>(Prop::count);

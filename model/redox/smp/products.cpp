@@ -171,6 +171,18 @@ RefinementModel::RefinementModel(const SmpModel& concurrent)
   atomic_stats_ = explore(traces, limits).stats;
 }
 
+RefinementModel::RefinementModel(const SmpModel& concurrent, const Profile& interface)
+    : m_(concurrent), atomic_(concurrent.version(), concurrent.domain(), false, true),
+      against_interface_(true) {
+  interface_stats_ = interface_traces(concurrent, interface, trie_);
+}
+
+bool RefinementModel::observed(uint32_t code) const {
+  if (!against_interface_) return in_trace(code);
+  const uint32_t kind = code & 0xf0000000u;
+  return kind == obs::request || kind == obs::result || kind == obs::hang;
+}
+
 std::vector<TrieState> RefinementModel::initial_states() const {
   // The atomic exploration created a root for every initial state (the same list).
   return with_roots(m_, const_cast<ObservationTrie&>(trie_));
@@ -189,26 +201,46 @@ Interleaving RefinementModel::interleaving(const TrieState& init,
 }
 
 std::string RefinementModel::explain(const TrieState& init, const std::vector<Label>& path) const {
+  const std::string spec = against_interface_ ? "the interface profile" : "the atomic kernel";
   TrieState s = init;
   std::string last;
   for (const Label& l : path) {
     StepInfo info;
     auto n = m_.apply_reduced(s.s, l, &info);
-    if (!n) break;
+    if (!n || leaves_common_part(s.s, l, *n)) break;
     const uint32_t before = s.node;
     s.s = *n;
-    if (in_trace(info.obs)) {
+    if (observed(info.obs)) {
       s.node = trie_.find(before, info.obs);
       if (s.node == ObservationTrie::kNone) {
         last = info.observed.empty() ? "observation " + std::to_string(info.obs) : info.observed;
-        return "the atomic kernel never gives '" + last + "' after the same observations";
+        std::string out = spec + " never gives '" + last + "' after the same observations";
+        if (const uint32_t other = trie_.first_output(before); against_interface_ && other)
+          out += "; it gives '" + describe_observation(m_, other) + "'";
+        return out;
       }
     }
-    if (m_.stuck(s.s)) {
+    if (against_interface_ && m_.finished(s.s)) {
+      const uint8_t status = s.s.ctx[static_cast<int>(Thread::tracee)].aux;
+      const uint32_t end = s.node;
+      s.node = trie_.find(s.node, obs::fin | status);
+      if (s.node == ObservationTrie::kNone) {
+        std::string out = spec + " never ends with tracee exit(" + std::to_string(status) +
+                          ") after the same observations";
+        if (const uint32_t other = trie_.first_output(end))
+          out += "; it gives '" + describe_observation(m_, other) + "'";
+        return out;
+      }
+    } else if (m_.stuck(s.s)) {
+      const uint32_t at = s.node;
       s.node = trie_.find(s.node, obs::hang);
-      if (s.node == ObservationTrie::kNone)
-        return "the atomic kernel never hangs after the same observations (" + m_.summary(s.s) +
-               ")";
+      if (s.node == ObservationTrie::kNone) {
+        std::string out =
+            spec + " never hangs after the same observations (" + m_.summary(s.s) + ")";
+        if (const uint32_t other = trie_.first_output(at); against_interface_ && other)
+          out += "; it gives '" + describe_observation(m_, other) + "'";
+        return out;
+      }
     }
   }
   return "";

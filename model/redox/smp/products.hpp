@@ -11,12 +11,17 @@
 //    (SmpModel with `atomic`, one system call at a time) are collected in a trie; the concurrent
 //    model then walks the trie with its own observations, and an observation the atomic kernel
 //    cannot produce after the same history is a violation. The trie makes the check exact
-//    whether or not the atomic kernel is deterministic per observation; `atomic_deterministic`
-//    says whether it is.
+//    whether or not the atomic kernel is deterministic per observation.
+//
+//  - The same product with the interface profile's traces in the trie (refinement-interface,
+//    interface.hpp): the trie then also holds request starts and the end, so that a node with
+//    two outputs is nondeterminism per observation of the interface profile.
 #pragma once
 
 #include "engine/explorer.hpp"
+#include "model/profile.hpp"
 #include "model/redox/smp/check.hpp"
+#include "model/redox/smp/interface.hpp"
 #include "model/redox/smp/model.hpp"
 
 #include <algorithm>
@@ -154,7 +159,11 @@ public:
   using State = TrieState;
   using Label = redox_smp::Label;
 
+  // The specification: the same listings run atomically (refinement).
   explicit RefinementModel(const SmpModel& concurrent);
+  // The specification: an interface profile, redox-2019 or redox-2020 or a mutant of one
+  // (refinement-interface). `concurrent`'s domain must be an interface_domain.
+  RefinementModel(const SmpModel& concurrent, const Profile& interface);
   std::vector<TrieState> initial_states() const;
   template <class Emit> void expand(const TrieState& s, Emit& emit) const;
   uint64_t fingerprint(const TrieState& s) const;
@@ -165,12 +174,28 @@ public:
 
   const ExploreStats& atomic_stats() const { return atomic_stats_; }
   const ObservationTrie& trie() const { return trie_; }
+  const InterfaceTraces& interface_stats() const { return interface_stats_; }
+  bool against_interface() const { return against_interface_; }
+  // Transitions that left the common part, by reason (interface.hpp, Outside).
+  uint64_t outside(Outside why) const { return outside_[static_cast<int>(why)]; }
+
+  // What a step adds to the trace the trie is walked with.
+  bool observed(uint32_t code) const;
+  // Whether the step leaves the part of the domain the two models have in common.
+  std::optional<Outside> leaves_common_part(const redox_smp::State& s, const Label& l,
+                                            const redox_smp::State& n) const {
+    if (!against_interface_) return std::nullopt;
+    return outside_common_part(m_, s, l, n);
+  }
 
 private:
   const SmpModel& m_;
   SmpModel atomic_;
   ObservationTrie trie_;
   ExploreStats atomic_stats_;
+  InterfaceTraces interface_stats_;
+  bool against_interface_ = false;
+  mutable uint64_t outside_[2] = {0, 0};
 };
 
 // ---- templates ----------------------------------------------------------------------------------
@@ -285,6 +310,8 @@ template <class Emit> void AtomicTraceModel::expand(const TrieState& s, Emit& em
 }
 
 template <class Emit> void RefinementModel::expand(const TrieState& s, Emit& emit) const {
+  const uint32_t violation =
+      bit(against_interface_ ? Prop::refinement_interface : Prop::refinement);
   m_.for_each_successor(
       s.s, [&](const redox_smp::Label& l, const redox_smp::State& n, const StepInfo& info) {
         TrieState t{n, s.node};
@@ -293,13 +320,22 @@ template <class Emit> void RefinementModel::expand(const TrieState& s, Emit& emi
           emit(l, t, 0u, uint8_t{1});
           return;
         }
-        if (in_trace(info.obs)) {
-          t.node = trie_.find(s.node, info.obs);
-          if (t.node == ObservationTrie::kNone) v |= bit(Prop::refinement);
+        if (const auto why = leaves_common_part(s.s, l, n)) {
+          ++outside_[static_cast<int>(*why)];
+          t.node = ObservationTrie::kNone;
+          emit(l, t, 0u, uint8_t{1});
+          return;
         }
-        if (t.node != ObservationTrie::kNone && m_.stuck(n)) {
+        if (observed(info.obs)) {
+          t.node = trie_.find(s.node, info.obs);
+          if (t.node == ObservationTrie::kNone) v |= violation;
+        }
+        if (t.node != ObservationTrie::kNone && against_interface_ && m_.finished(n)) {
+          t.node = trie_.find(t.node, obs::fin | n.ctx[static_cast<int>(Thread::tracee)].aux);
+          if (t.node == ObservationTrie::kNone) v |= violation;
+        } else if (t.node != ObservationTrie::kNone && m_.stuck(n)) {
           t.node = trie_.find(t.node, obs::hang);
-          if (t.node == ObservationTrie::kNone) v |= bit(Prop::refinement);
+          if (t.node == ObservationTrie::kNone) v |= violation;
         }
         emit(l, t, v, uint8_t{1});
       });
