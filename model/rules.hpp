@@ -11,6 +11,7 @@
 #include "model/cpu/x86_64/rules.hpp"
 #include "model/linux/rules.hpp"
 #include "model/linux/x86_64/rules.hpp"
+#include "model/security/rules.hpp"
 
 #include <array>
 #include <bitset>
@@ -32,7 +33,11 @@ enum class RuleKind : uint8_t { decision, effect, choice };
 #define PTMC_LAYERS(L)                                                                             \
   L(linux_generic, "linux", "Linux, architecture-independent", PTMC_RULES_LINUX)                   \
   L(linux_x86_64, "linux/x86_64", "Linux x86_64 glue (arch/x86)", PTMC_RULES_LINUX_X86_64)         \
-  L(cpu_x86_64, "cpu/x86_64", "x86_64 processor (Intel SDM)", PTMC_RULES_CPU_X86_64)
+  L(cpu_x86_64, "cpu/x86_64", "x86_64 processor (Intel SDM)", PTMC_RULES_CPU_X86_64)               \
+  L(security_linux, "security/linux", "Linux attach permission (ptrace_may_access, Yama, exec)",   \
+    PTMC_RULES_SECURITY_LINUX)                                                                     \
+  L(security_redox, "security/redox", "Redox attach permission (proc: scheme, exec)",              \
+    PTMC_RULES_SECURITY_REDOX)
 
 enum class Layer : uint8_t {
 #define PTMC_LAYER_ENUM(id, path, title, rules) id,
