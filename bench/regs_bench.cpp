@@ -7,6 +7,7 @@
 //   getregset / setregset     PTRACE_GETREGSET / SETREGSET with NT_PRSTATUS (the same 216 bytes)
 //   getfpregs / setfpregs     PTRACE_GETFPREGS / SETFPREGS, the 512-byte FXSAVE area
 //   getregset-xstate          PTRACE_GETREGSET with NT_X86_XSTATE, the CPU's whole XSAVE area
+//                             (when the CPU has XSAVE; QEMU's TCG CPU has not)
 //   floor                     PTRACE_GETEVENTMSG: a ptrace call on the stopped tracee that
 //                             moves no registers (8 bytes), the fixed cost every call pays
 //
@@ -98,7 +99,12 @@ json load_now() {
   double l1 = 0, l5 = 0, l15 = 0;
   std::string tasks;
   in >> l1 >> l5 >> l15 >> tasks;
-  return {{"loadavg", avg}, {"load1", l1}, {"load5", l5}, {"load15", l15}, {"cpus", online_cpus()}};
+  return {{"load_average", fmt::format("{:.2f}, {:.2f}, {:.2f}", l1, l5, l15)},
+          {"loadavg", avg},
+          {"load1", l1},
+          {"load5", l5},
+          {"load15", l15},
+          {"cpus", online_cpus()}};
 }
 
 std::string iso_now() {
@@ -230,14 +236,16 @@ std::vector<Operation> operations(pid_t pid, Buffers& b) {
   b.regs = getregs(pid);
   checked(ptrace(PTRACE_GETFPREGS, pid, nullptr, &b.fpregs), "PTRACE_GETFPREGS");
   {
+    // A CPU without XSAVE (QEMU's TCG default) has no NT_X86_XSTATE: ENODEV, and no such row.
     iovec io{b.xstate.data(), b.xstate.size()};
-    checked(ptrace(PTRACE_GETREGSET, pid, reinterpret_cast<void*>(NT_X86_XSTATE), &io),
-            "PTRACE_GETREGSET(NT_X86_XSTATE)");
-    b.xstate_bytes = io.iov_len;
+    if (ptrace(PTRACE_GETREGSET, pid, reinterpret_cast<void*>(NT_X86_XSTATE), &io) == 0)
+      b.xstate_bytes = io.iov_len;
+    else if (errno != ENODEV)
+      fail_errno("PTRACE_GETREGSET(NT_X86_XSTATE)");
   }
   void* const rax = reinterpret_cast<void*>(kRaxOffset);
   void* const rax_value = reinterpret_cast<void*>(b.regs.rax);
-  return {
+  std::vector<Operation> ops = {
       {"floor", "PTRACE_GETEVENTMSG", sizeof b.message,
        [pid, &b] { return ptrace(PTRACE_GETEVENTMSG, pid, nullptr, &b.message); }},
       {"getregs", "PTRACE_GETREGS", sizeof b.regs,
@@ -267,12 +275,14 @@ std::vector<Operation> operations(pid_t pid, Buffers& b) {
        [pid, &b] { return ptrace(PTRACE_GETFPREGS, pid, nullptr, &b.fpregs); }},
       {"setfpregs", "PTRACE_SETFPREGS", sizeof b.fpregs,
        [pid, &b] { return ptrace(PTRACE_SETFPREGS, pid, nullptr, &b.fpregs); }},
-      {"getregset-xstate", "PTRACE_GETREGSET NT_X86_XSTATE", b.xstate_bytes,
-       [pid, &b] {
-         iovec io{b.xstate.data(), b.xstate_bytes};
-         return ptrace(PTRACE_GETREGSET, pid, reinterpret_cast<void*>(NT_X86_XSTATE), &io);
-       }},
   };
+  if (b.xstate_bytes > 0)
+    ops.push_back({"getregset-xstate", "PTRACE_GETREGSET NT_X86_XSTATE", b.xstate_bytes, [pid, &b] {
+                     iovec io{b.xstate.data(), b.xstate_bytes};
+                     return ptrace(PTRACE_GETREGSET, pid, reinterpret_cast<void*>(NT_X86_XSTATE),
+                                   &io);
+                   }});
+  return ops;
 }
 
 double percentile(std::vector<double> v, double p) {
@@ -368,7 +378,7 @@ void print_run(const std::string& title, const json& run) {
   fmt::print("{}: Linux {} on {} ({}), {} rounds x {} calls, load {}\n", title,
              run["kernel_release"].get<std::string>(), run["cpu"].get<std::string>(),
              run.value("accel", std::string("native")), run["rounds"].get<int>(),
-             run["batch"].get<int>(), run["load_before"]["loadavg"].get<std::string>());
+             run["batch"].get<int>(), run["load_before"]["load_average"].get<std::string>());
   fmt::print("  {:<18} {:>6} {:>10} {:>10} {:>10}\n", "operation", "bytes", "median ns", "p10 ns",
              "p90 ns");
   for (const auto& [name, f] : run["operations"].items())
@@ -417,6 +427,8 @@ std::optional<json> run_in_qemu(int rounds, int batch, std::string* error) {
   p.timeout_s = 600;
   ptmc::kernel::TargetOptions o;
   o.verbose = true;
+  // The guest's own load says nothing of the machine QEMU shares: record the host's too.
+  const json host_load_before = load_now();
   const ptmc::kernel::VmRun vm = ptmc::kernel::run_payload_on_qemu(p, o);
   if (const std::string why = vm.failure(); !why.empty()) {
     *error = why;
@@ -433,6 +445,8 @@ std::optional<json> run_in_qemu(int rounds, int batch, std::string* error) {
     json run = json::parse(line.substr(strlen(kResultPrefix)), nullptr, false);
     if (run.is_discarded()) break;
     run["accel"] = vm.accel;
+    run["host_load_before"] = host_load_before;
+    run["host_load_after"] = load_now();
     run["seconds_boot"] = vm.ready_s.value_or(0);
     return run;
   }

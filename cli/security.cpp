@@ -5,6 +5,7 @@
 //   ptmc security predict [--case C]...    the model's prediction for each real-kernel case
 //   ptmc security diff --on qemu-x86_64    run the cases in Debian's kernel, compare
 //   ptmc security compare                  every case on linux and the Redox variants
+//   ptmc security mutate [--variant V]     each rule changed: caught by a property or the kernel?
 //
 // check and diff write --json FILE for reports/data/ (report/rfc/README.md).
 #include "cli/commands.hpp"
@@ -13,10 +14,12 @@
 #include "kernel/security/runner.hpp"
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <ctime>
 #include <fstream>
+#include <optional>
 
 namespace ptmc::cli {
 
@@ -112,7 +115,8 @@ int security_variants(const Args& args) {
     fmt::print("  {:<24} [{}{}] {}\n", w.name, w.linux ? "linux" : "",
                w.redox ? (w.linux ? " redox" : "redox") : "", w.summary);
   fmt::print("properties:\n");
-  for (const security::PropertyInfo& p : security::properties()) fmt::print("  {:<24} {}\n", p.name, p.meaning);
+  for (const security::PropertyInfo& p : security::properties())
+    fmt::print("  {:<24} {}\n", p.name, p.meaning);
   return kOk;
 }
 
@@ -125,6 +129,8 @@ int security_check(const Args& args) {
       "actions per path from a world's start")("max-states", po::value<uint64_t>(),
                                                "stop a variant's exploration after this many "
                                                "states (exit 3)")(
+      "mutant", po::value<std::string>(),
+      "change this rule (kebab-case, see ptmc rules --layer security/linux) in each variant")(
       "json", po::value<std::string>(), "also write the verdicts to FILE")("quiet,q",
                                                                            "only the summary");
   po::variables_map vm;
@@ -143,9 +149,17 @@ int security_check(const Args& args) {
               {"produced_by", command_line("check", args)},
               {"generated_at", iso_now()},
               {"bound", bound},
+              {"property_count", security::properties().size()},
               {"variants", json::object()}};
   bool unexpected = false, incomplete = false;
-  for (const Policy* p : chosen) {
+  std::optional<RuleId> mutation;
+  if (vm.count("mutant")) {
+    mutation = rule_by_name(vm["mutant"].as<std::string>());
+    if (!mutation) throw UsageError("unknown rule '" + vm["mutant"].as<std::string>() + "'");
+  }
+  for (const Policy* chosen_policy : chosen) {
+    const Policy mutant = mutation ? mutant_policy(*chosen_policy, *mutation) : *chosen_policy;
+    const Policy* p = &mutant;
     const VariantReport r =
         check_variant(*p, bound, vm.count("max-states") ? vm["max-states"].as<uint64_t>() : 0);
     unexpected = unexpected || r.unexpected();
@@ -162,6 +176,14 @@ int security_check(const Args& args) {
                     {"seconds", r.stats.seconds},
                     {"complete", r.stats.complete},
                     {"properties", json::object()}};
+    std::vector<std::string> broken, kept;
+    for (const PropertyVerdict& v : r.verdicts)
+      (v.verdict == Verdict::holds ? kept : broken)
+          .push_back(std::string(security::properties()[static_cast<size_t>(v.property)].name));
+    // For the prose (report/rfc/q5.md): how many properties the variant breaks, and which.
+    variant["broken_count"] = broken.size();
+    variant["broken"] = broken.empty() ? "none" : fmt::format("{}", fmt::join(broken, ", "));
+    variant["kept"] = kept.empty() ? "none" : fmt::format("{}", fmt::join(kept, ", "));
     for (const PropertyVerdict& v : r.verdicts) {
       const std::string_view name = security::properties()[static_cast<size_t>(v.property)].name;
       fmt::print("  {:<24} {}\n", name, verdict_name(v.verdict));
@@ -224,7 +246,8 @@ int security_compare(const Args& args) {
   for (const auto* list : {&linux_cases(), &redox_cases()}) {
     for (const Case& c : *list) {
       const World& w = *find_world(c.world);
-      json row = {{"world", c.world},
+      json row = {{"name", c.name},
+                  {"world", c.world},
                   {"yama", c.yama},
                   {"question", c.question},
                   {"runs_on_linux", list == &linux_cases()},
@@ -232,11 +255,28 @@ int security_compare(const Args& args) {
       fmt::print("{}: {}\n", c.name, c.question);
       for (const Policy* p :
            {&linux_policy(c.yama), find_policy("redox-2019"), find_policy("redox-proposed")}) {
-        // Redox has no Yama: its columns are only for the scope-0 cases.
-        if (!world_applies(w, p->kernel) || (p->kernel == Kernel::redox && c.yama != 0)) continue;
-        const Trail t = replay(*p, w, c.yama, c.steps);
         const std::string column = p->kernel == Kernel::linux ? "linux" : p->name;
-        row["variants"][column] = steps_json(t);
+        // Every column is there, so that a table can name each: n/a where the case's world has
+        // no counterpart on that kernel, or it needs Yama, which Redox has not.
+        if (!world_applies(w, p->kernel) || (p->kernel == Kernel::redox && c.yama != 0)) {
+          const std::string why =
+              c.yama != 0 && p->kernel == Kernel::redox
+                  ? "n/a (Redox has no Yama)"
+                  : "n/a (no such world on " + std::string(kernel_name(p->kernel)) + ")";
+          row["variants"][column] = {{"steps", json::array()}, {"outcome", why}, {"breaks", ""}};
+          continue;
+        }
+        const Trail t = replay(*p, w, c.yama, c.steps);
+        uint32_t broken = 0;
+        for (const StepRecord& s : t.steps) broken |= s.violations;
+        std::string outcome;
+        for (const StepRecord& s : t.steps) outcome += (outcome.empty() ? "" : "; ") + s.observed;
+        const std::vector<std::string> names = property_names(broken);
+        row["variants"][column] = {{"steps", steps_json(t)},
+                                   {"outcome", outcome},
+                                   {"breaks", names.empty()
+                                                  ? std::string("none")
+                                                  : fmt::format("{}", fmt::join(names, ", "))}};
         fmt::print("  {}\n", column);
         print_trail(t, "    ");
       }
@@ -317,6 +357,13 @@ int security_diff(const Args& args) {
       cj["steps"].push_back(sj);
     }
     cj["agree"] = case_agrees;
+    std::string model_outcome, kernel_outcome;
+    for (const json& sj : cj["steps"]) {
+      model_outcome += (model_outcome.empty() ? "" : "; ") + sj["model"].get<std::string>();
+      kernel_outcome += (kernel_outcome.empty() ? "" : "; ") + sj["kernel"].get<std::string>();
+    }
+    cj["model_outcome"] = model_outcome;
+    cj["kernel_outcome"] = kernel_outcome;
     if (real && real->ran && real->skipped.empty()) {
       (case_agrees ? agree : disagree) += 1;
       fmt::print("  {:<9} {:<32} {}\n", case_agrees ? "agree" : "DISAGREE", c->name, c->question);
@@ -341,6 +388,85 @@ int security_diff(const Args& args) {
   }
   if (disagree > 0) return kViolation;
   return not_run > 0 ? kLimit : kOk;
+}
+
+// Each rule of a variant's layer, changed (RuleKind: a decision negated, an effect skipped):
+// is the mutant caught by a property, or by what Debian's kernel did in the recorded cases?
+int security_mutate(const Args& args) {
+  po::options_description d("ptmc security mutate [--variant V]: one mutant per rule of the "
+                            "variant's layer; each is killed by a property, refuted by the "
+                            "recorded real-kernel cases, or survives");
+  d.add_options()("variant", po::value<std::string>()->default_value("linux"),
+                  "the variant")("bound", po::value<int>()->default_value(4), "actions per path")(
+      "kernel-run", po::value<std::string>(),
+      "a `security diff --json` file whose kernel outcomes refute mutants (Linux variants)")(
+      "json", po::value<std::string>(), "also write the table to FILE");
+  po::variables_map vm;
+  if (!parse_options(args, d, nullptr, vm)) return kOk;
+  const Policy& base = policy_or_throw(vm["variant"].as<std::string>());
+  const int bound = vm["bound"].as<int>();
+  if (bound < 1 || bound > 12) throw UsageError("--bound must be between 1 and 12");
+  json run;
+  if (vm.count("kernel-run")) {
+    std::ifstream in(vm["kernel-run"].as<std::string>());
+    if (!in) throw UsageError("cannot read " + vm["kernel-run"].as<std::string>());
+    run = json::parse(in, nullptr, false);
+    if (run.is_discarded() || !run.contains("cases"))
+      throw UsageError(vm["kernel-run"].as<std::string>() + " is not a security diff --json file");
+  }
+  const auto refuted_by_kernel = [&](const Policy& mutant) -> std::string {
+    if (!run.contains("cases") || mutant.kernel != Kernel::linux) return "";
+    for (const Case& c : linux_cases()) {
+      if (!run["cases"].contains(c.name)) continue;
+      Policy p = mutant;
+      p.yama = c.yama;
+      const Trail t = replay(p, *find_world(c.world), c.yama, c.steps);
+      const json& steps = run["cases"][c.name]["steps"];
+      for (size_t i = 0; i < t.steps.size() && i < steps.size(); ++i)
+        if (steps[i].value("kernel", "") != t.steps[i].observed) return c.name;
+    }
+    return "";
+  };
+  json out = {{"question", 5},
+              {"produced_by", command_line("mutate", args)},
+              {"generated_at", iso_now()},
+              {"variant", base.name},
+              {"bound", bound},
+              {"rules", json::object()}};
+  size_t killed = 0, refuted = 0, survived = 0;
+  for (const RuleInfo& r : rule_table()) {
+    if (r.layer != base.layer()) continue;
+    const Policy mutant = mutant_policy(base, r.id);
+    const VariantReport rep = check_variant(mutant, bound);
+    std::vector<std::string> by;
+    for (const PropertyVerdict& v : rep.verdicts)
+      if (v.verdict == Verdict::violated || v.expected_but_absent)
+        by.push_back(std::string(security::properties()[static_cast<size_t>(v.property)].name));
+    const std::string kernel_case = refuted_by_kernel(mutant);
+    std::string status = "survived";
+    if (!by.empty()) {
+      status = "killed by " + fmt::format("{}", fmt::join(by, ", "));
+      ++killed;
+    } else if (!kernel_case.empty()) {
+      status = "refuted by the kernel in case " + kernel_case;
+      ++refuted;
+    } else {
+      ++survived;
+    }
+    fmt::print("  {:<36} {:<9} {}\n", r.name, rule_kind_name(r.kind), status);
+    out["rules"][std::string(r.name)] = {
+        {"name", r.name},  {"kind", rule_kind_name(r.kind)}, {"source", r.source},
+        {"killed_by", by}, {"refuted_by_case", kernel_case}, {"status", status}};
+  }
+  out["mutants"] = killed + refuted + survived;
+  out["killed"] = killed;
+  out["refuted"] = refuted;
+  out["survived"] = survived;
+  fmt::print("{}: {} mutants, {} killed by a property, {} more refuted by the kernel, {} "
+             "survived\n",
+             base.name, killed + refuted + survived, killed, refuted, survived);
+  if (vm.count("json")) write_json(vm["json"].as<std::string>(), out);
+  return kOk;
 }
 
 void usage() {
@@ -373,6 +499,7 @@ int cmd_security(const Args& args) {
   if (sub == "predict") return security_predict(rest);
   if (sub == "diff") return security_diff(rest);
   if (sub == "compare") return security_compare(rest);
+  if (sub == "mutate") return security_mutate(rest);
   throw UsageError("unknown sub-command '" + sub + "' (try 'ptmc security --help')");
 }
 

@@ -327,9 +327,9 @@ private:
     if (cmd == "await_exec") return await_exec(pid(1));
     if (cmd == "traceme")
       return reply(ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) == 0 ? "ok" : errno_name(errno));
-    if (cmd == "exec_setuid") {
+    if (cmd == "exec_setuid" || cmd == "exec_plain") {
       reply("exec");
-      exec_role(kSetuidCopy, name_);
+      exec_role(cmd == "exec_setuid" ? kSetuidCopy : self_exe().c_str(), name_);
     }
     if (cmd == "lower_euid")
       return reply(setreuid(0, getuid()) == 0 ? my_uids() : errno_name(errno));
@@ -526,10 +526,11 @@ private:
       seen = ask(a, "traceme");
       if (seen == "ok") tracer_[a] = world_.initial.procs[a].parent;
       break;
-    case Act::exec_setuid: {
+    case Act::exec_setuid:
+    case Act::exec_plain: {
       const int8_t t = tracer_[a];
       if (t != kNone) send(static_cast<size_t>(t), "await_exec " + std::to_string(members_[a].pid));
-      const std::string going = ask(a, "exec_setuid");
+      const std::string going = ask(a, std::string(act_name(l.act)));
       if (going != "exec") {
         seen = going;
         break;

@@ -85,6 +85,11 @@ std::vector<Case> make_cases() {
   add(CaseBuilder("nondumpable", "users", 0, "may a user attach to its own non-dumpable process?")
           .step(A::set_nondumpable, "alice-child")
           .step(A::attach, "alice-shell", "alice-child"));
+  add(CaseBuilder("nondumpable-until-exec", "users", 0,
+                  "does an exec make a non-dumpable process dumpable again?")
+          .step(A::set_nondumpable, "alice-child")
+          .step(A::exec_plain, "alice-child")
+          .step(A::attach, "alice-shell", "alice-child"));
   add(CaseBuilder("cap-nondumpable", "capability", 0,
                   "does CAP_SYS_PTRACE pass the dumpable check?")
           .step(A::set_nondumpable, "alice-child")

@@ -80,15 +80,19 @@ public:
   Rendered run() {
     std::vector<const Json*> scope;
     size_t at = 0;
-    out_.text = block(at, scope, "");
+    out_.text = block(at, scope, "", 0);
     return std::move(out_);
   }
 
 private:
+  // Each problem once, though a {{#each}} body is rendered once per element.
   void error(size_t offset, const std::string& what) {
     const Position p = position_of(src_, offset);
-    out_.errors.push_back(name_ + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) +
-                          ": " + what);
+    const std::string e =
+        name_ + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": " + what;
+    for (const std::string& seen : out_.errors)
+      if (seen == e) return;
+    out_.errors.push_back(e);
   }
 
   // "FILE:/pointer" or ".:/pointer" (the current {{#each}} element; "." alone is the element).
@@ -128,8 +132,10 @@ private:
     }
   }
 
-  // Renders from `at` to the end, or to the {{/each}} that closes `open` (then past it).
-  std::string block(size_t& at, std::vector<const Json*>& scope, const std::string& open) {
+  // Renders from `at` to the end, or to the {{/each}} that closes `open`, the {{#each}} at
+  // `open_at` (then past it).
+  std::string block(size_t& at, std::vector<const Json*>& scope, const std::string& open,
+                    size_t open_at) {
     std::string text;
     while (at < src_.size()) {
       const size_t start = src_.find("{{", at);
@@ -148,7 +154,10 @@ private:
       const std::string tag = trim(src_.substr(start + 2, end - start - 2));
       at = end + 2;
       if (tag.starts_with("/each")) {
-        if (open.empty()) error(start, "{{/each}} without {{#each}}");
+        if (open.empty()) {
+          error(start, "{{/each}} without {{#each}}");
+          continue;
+        }
         skip_newline(at);
         return text;
       }
@@ -167,7 +176,7 @@ private:
         for (const Json& item : *list) {
           at = body;
           scope.push_back(&item);
-          text += block(at, scope, tag);
+          text += block(at, scope, tag, start);
           scope.pop_back();
         }
         continue;
@@ -184,7 +193,7 @@ private:
       else
         error(start, why);
     }
-    if (!open.empty()) error(src_.size(), "{{" + open + "}} is never closed");
+    if (!open.empty()) error(open_at, "{{" + open + "}} is never closed");
     return text;
   }
 
