@@ -148,8 +148,10 @@ int cmd_profiles(const Args& args) {
     fmt::print("{}\n", j.dump(2));
     return kOk;
   }
+  size_t width = 0;
+  for (const auto& p : profiles()) width = std::max(width, p.name.size());
   for (const auto& p : profiles())
-    fmt::print("{:<22} {}{}\n", p.name, p.summary,
+    fmt::print("{:<{}} {}{}\n", p.name, width, p.summary,
                p.parent.empty() ? "" : " [delta on " + p.parent + "]");
   return kOk;
 }

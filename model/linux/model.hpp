@@ -65,6 +65,13 @@ public:
   // Peek outcomes a resume with this request must branch over: writes 1 or 2, returns how many.
   // The instruction it peeks at is the one at rip after the action's edits.
   size_t peeks_for(const State& s, const Action& a, Peek out[2]) const;
+  // Where that instruction is: rip after the action's edits, unless the profile loses them.
+  Loc peek_location(const State& s, const Action& a) const { return with_rip_edits(s, a).pc(); }
+  // Whether register writes at this stop are lost (the seed's bug 1, bug-signal-frame).
+  bool edits_lost(const State& s) const {
+    return profile_.signal_stop_writes_to_live &&
+           (s.why == StopWhy::signal_delivery || s.why == StopWhy::initial);
+  }
 
   State resume(const State& s, const Action& a, Peek peek, RuleCtx& rules, Events& ev) const;
   State execute(const State& s, const Insn& insn, RuleCtx& rules, Events& ev) const;
@@ -98,6 +105,7 @@ private:
   void trap(State& s, int16_t code, RuleCtx& r, Events& ev) const;
   void stop(State& s, StopWhy why, int sig, int16_t code, SyscallOp op) const;
   void canonicalize(State& s) const;
+  State with_rip_edits(const State& s, const Action& a) const;
   State resume_raw(const State& s, const Action& a, Peek peek, RuleCtx& rules, Events& ev) const;
   State execute_raw(const State& s, const Insn& insn, RuleCtx& rules, Events& ev) const;
 

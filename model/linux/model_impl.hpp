@@ -98,10 +98,7 @@ size_t LinuxModel<Arch>::peeks_for(const State& from, const Action& a, Peek out[
     out[0] = static_cast<Peek>(from.regs.peek);
     return 1;
   }
-  State s = from;
-  RuleCtx quiet;
-  for (const Edit& e : a.edits)
-    if (e.reg == Reg::rip) arch_.write_register(s, e, quiet); // the kernel peeks where rip now is
+  const State s = with_rip_edits(from, a); // the kernel peeks where rip now points
   const auto known = static_cast<Peek>(s.regs.peek);
   if (known != Peek::unknown) {
     out[0] = known;
@@ -119,6 +116,17 @@ size_t LinuxModel<Arch>::peeks_for(const State& from, const Action& a, Peek out[
   if (Arch::stack_holds_flags(s.regs) && alphabet_has_popf_) out[n++] = Peek::popf;
   if (alphabet_has_other_) out[n++] = Peek::not_popf;
   return n;
+}
+
+template <class Arch>
+typename LinuxModel<Arch>::State LinuxModel<Arch>::with_rip_edits(const State& s,
+                                                                  const Action& a) const {
+  State after = s;
+  RuleCtx quiet;
+  if (!edits_lost(s))
+    for (const Edit& e : a.edits)
+      if (e.reg == Reg::rip) arch_.write_register(after, e, quiet);
+  return after;
 }
 
 // ---- Stops and signals --------------------------------------------------------------------
@@ -265,7 +273,10 @@ void LinuxModel<Arch>::deliver(State& s, int sig, RuleCtx& r, Events& ev) const 
 template <class Arch> void LinuxModel<Arch>::syscall_entry(State& s, RuleCtx& r, Events& ev) const {
   arch_.enter_syscall(s, r, ev);
   if (r.effect(RuleId::entry_work_captured)) s.entry_work = s.work;
-  const bool report = (s.entry_work & (work::trace | work::emu)) != 0;
+  // A design variant (not Linux) that single-steps into a syscall-enter stop.
+  const bool step_stops_at_entry = profile_.step_around_syscall != StepAroundSyscall::after &&
+                                   (s.entry_work & work::singlestep) != 0;
+  const bool report = (s.entry_work & (work::trace | work::emu)) != 0 || step_stops_at_entry;
   if (s.traced && r.decide(RuleId::entry_stop, report)) {
     const bool good = r.decide(RuleId::report_tracesysgood, s.tracesysgood != 0);
     const int16_t code = good ? linux_detail::kCodeSyscallGood : linux_detail::kCodeSigtrap;
@@ -344,7 +355,11 @@ template <class Arch>
 void LinuxModel<Arch>::syscall_exit_work(State& s, RuleCtx& r, Events& ev) const {
   using namespace linux_detail;
   const uint8_t w = s.work; // the current flags, not the captured ones
-  const bool step = r.decide(RuleId::exit_step_report, (w & work::exit_trap) && !(w & work::emu));
+  // report_single_step: nothing under SYSCALL_EMU on Linux; the design variants differ.
+  const bool emu_silences = (w & work::emu) && !profile_.sysemu_step_reports_exit;
+  const bool reports = (w & work::exit_trap) && !emu_silences &&
+                       profile_.step_around_syscall != StepAroundSyscall::before;
+  const bool step = r.decide(RuleId::exit_step_report, reports);
   if (step || r.decide(RuleId::exit_trace_stop, (w & work::trace) != 0)) {
     if (r.decide(RuleId::exit_step_replaces_stop, step)) {
       raise(s, sig::trap, arch_.syscall_step_si_code(r), ev);
@@ -423,10 +438,9 @@ typename LinuxModel<Arch>::State LinuxModel<Arch>::resume_raw(const State& from,
                                                               Events& ev) const {
   State s = from;
   // The seed's bug 1 as a delta: writes made at a signal stop land in a frame that is dropped.
-  const bool edits_lost = profile_.signal_stop_writes_to_live &&
-                          (s.why == StopWhy::signal_delivery || s.why == StopWhy::initial);
-  if (!a.edits.empty() && edits_lost) ev.writes_lost = true;
-  if (!edits_lost)
+  const bool lost = edits_lost(s);
+  if (!a.edits.empty() && lost) ev.writes_lost = true;
+  if (!lost)
     for (const Edit& e : a.edits) arch_.write_register(s, e, r);
   const int sig = a.pass ? pass_signal(from, r) : a.signal;
   if (track_last_request_) s.last_request = static_cast<uint8_t>(a.request);

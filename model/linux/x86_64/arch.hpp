@@ -206,9 +206,8 @@ inline void Arch::rt_sigreturn(Task& t, RuleCtx& r, Events& ev) const {
   if (r.effect(RuleId::sys_sigreturn_restores)) {
     const uint16_t flags =
         static_cast<uint16_t>(x86::rflags_from_sigframe<uint64_t>(t.regs.rflags, t.saved.rflags));
-    t.regs = t.saved;
+    t.regs = t.saved; // the peek too: the program at the restored rip is what it was
     t.regs.rflags = flags;
-    t.regs.peek = 0;
     t.in_handler = 0;
     t.saved = Frame{};
     ev.frame_replaced = true;
@@ -245,8 +244,9 @@ inline void Arch::disable_single_step(Task& t, RuleCtx& r) const {
 inline void Arch::handle_signal(Task& t, int sig, bool stepping, RuleCtx& r, Events& ev) const {
   if (stepping && r.effect(RuleId::sig_handler_disables_step)) disable_single_step(t, r);
   if (r.effect(RuleId::sig_handler_frame)) {
+    // The saved frame keeps the peek: it is what the explorer committed the instruction at the
+    // saved rip to be, and rt_sigreturn returns to that same instruction.
     t.saved = t.regs;
-    t.saved.peek = 0; // the peek is re-derived when the frame is restored
     t.regs.pc_space = static_cast<uint8_t>(Loc::Space::handler);
     t.regs.pc = 0;
     t.regs.rax = 0;
