@@ -1,4 +1,7 @@
-// The qemu-x86_64 target: a batch run by the static agent inside Debian's kernel under QEMU.
+// The qemu-x86_64 and qemu-aarch64 targets: a batch run by the static agent inside Debian's
+// kernel under QEMU. qemu-aarch64 boots Debian's arm64 kernel with qemu-system-aarch64 -M virt
+// -cpu cortex-a57 under TCG (there is no arm64 hardware here, so its single-stepping is QEMU's
+// emulation of the architecture's), with the agent and init cross-compiled into BUILD/aarch64.
 //
 // One VM per batch. The initramfs holds /init (ptmc-qemu-init, kernel/qemu_init.cpp), the payload
 // program and its files: for a batch, /ptmc-agent and /batch. Init runs the payload with the
@@ -52,7 +55,30 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kTarget = "qemu-x86_64";
+// What differs between the two targets.
+struct Machine {
+  Arch arch;
+  std::string target;              // the --on name
+  std::string qemu;                // the QEMU binary
+  std::vector<std::string> board;  // the machine and CPU, before the accelerator
+  std::string console;             // the serial console's device name in the guest
+  std::string agent_env, init_env; // the variables that name another agent or init
+  bool try_kvm;                    // KVM can only run the host's own architecture
+};
+
+const Machine& machine(Arch arch) {
+  static const Machine x86{Arch::x86_64, "qemu-x86_64", "qemu-system-x86_64", {},
+                           "ttyS0",      "PTMC_AGENT",  "PTMC_QEMU_INIT",     true};
+  static const Machine arm{Arch::aarch64,
+                           "qemu-aarch64",
+                           "qemu-system-aarch64",
+                           {"-M", "virt", "-cpu", "cortex-a57"},
+                           "ttyAMA0",
+                           "PTMC_AGENT_AARCH64",
+                           "PTMC_QEMU_INIT_AARCH64",
+                           false};
+  return arch == Arch::aarch64 ? arm : x86;
+}
 
 double now_s() {
   using namespace std::chrono;
@@ -105,8 +131,16 @@ std::string self_dir() {
   return ec ? std::string(".") : self.parent_path().string();
 }
 
-std::string find_init() {
-  return env_or("PTMC_QEMU_INIT", self_dir() + "/ptmc-qemu-init");
+// The agent and init of the machine's architecture: the host's next to ptmc, arm64's in the
+// aarch64/ folder beside it (kernel/CMakeLists.txt), unless the environment names others.
+std::string find_agent_for(const Machine& m) {
+  if (m.arch == Arch::x86_64) return find_agent();
+  return env_or(m.agent_env.c_str(), self_dir() + "/aarch64/ptmc-agent");
+}
+
+std::string find_init(const Machine& m) {
+  const std::string dir = self_dir() + (m.arch == Arch::x86_64 ? "" : "/aarch64");
+  return env_or(m.init_env.c_str(), dir + "/ptmc-qemu-init");
 }
 
 std::string kernel_dir() {
@@ -237,8 +271,8 @@ std::string shell_words(const std::vector<std::string>& args) {
 
 // One QEMU run, into `r`. `probe_s` > 0: give up if no ready line appears within that many
 // seconds.
-void boot(const std::vector<std::string>& args, const VmPayload& payload, double timeout_s,
-          double probe_s, bool verbose, VmRun& r) {
+void boot(const std::string& target, const std::vector<std::string>& args, const VmPayload& payload,
+          double timeout_s, double probe_s, bool verbose, VmRun& r) {
   size_t scanned = 0; // console bytes already looked at line by line
   // Watches the console for the events that matter while the VM runs; false stops the VM.
   const auto watch = [&](const std::string& console, double elapsed) {
@@ -247,7 +281,7 @@ void boot(const std::vector<std::string>& args, const VmPayload& payload, double
       if (!r.ready_s && line.starts_with(payload.ready_prefix)) {
         r.ready_s = elapsed;
         if (verbose)
-          fprintf(stderr, "%s: %s started after %.1f s\n", kTarget.c_str(),
+          fprintf(stderr, "%s: %s started after %.1f s\n", target.c_str(),
                   payload_name(payload).c_str(), *r.ready_s);
       } else if (r.panic.empty() && line.find("Kernel panic") != std::string_view::npos) {
         r.panic = std::string(line);
@@ -308,8 +342,10 @@ std::string VmRun::failure() const {
   return "";
 }
 
-VmRun run_payload_on_qemu(const VmPayload& payload, const TargetOptions& options) {
+VmRun run_payload_on_qemu(const VmPayload& payload, const TargetOptions& options, Arch arch) {
   const double start = now_s();
+  const Machine& m = machine(arch);
+  const std::string& kTarget = m.target;
   VmRun r;
   r.target = kTarget;
   r.payload = payload_name(payload);
@@ -324,7 +360,7 @@ VmRun run_payload_on_qemu(const VmPayload& payload, const TargetOptions& options
   if (!kernel.empty()) {
     if (!is_regular_file(kernel)) return fail("kernel image " + kernel + " does not exist");
   } else {
-    const std::string dir = kernel_dir() + "/x86_64";
+    const std::string dir = kernel_dir() + "/" + std::string(arch_name(arch));
     kernel = is_regular_file(dir + "/vmlinux") ? dir + "/vmlinux" : dir + "/vmlinuz";
     if (!is_regular_file(kernel))
       return fail("no kernel image at " + dir +
@@ -334,16 +370,17 @@ VmRun run_payload_on_qemu(const VmPayload& payload, const TargetOptions& options
   r.kernel = kernel;
   std::string qemu = env_or("PTMC_QEMU", "");
   if (qemu.empty()) {
-    const auto found = find_in_path("qemu-system-x86_64");
-    if (!found) return fail("qemu-system-x86_64 not found: run scripts/setup.sh");
+    const auto found = find_in_path(m.qemu);
+    if (!found) return fail(m.qemu + " not found: run scripts/setup.sh");
     qemu = *found;
   }
   if (access(payload.program.c_str(), X_OK) != 0) return fail(payload.missing_hint);
-  const std::string init = find_init();
+  const std::string init = find_init(m);
   if (access(init.c_str(), X_OK) != 0)
-    return fail("the VM's init " + init +
-                " is missing or not executable (build the ptmc-qemu-init target, or set "
-                "PTMC_QEMU_INIT)");
+    return fail("the VM's init " + init + " is missing or not executable (" +
+                (arch == Arch::x86_64 ? std::string("build the ptmc-qemu-init target")
+                                      : std::string("build the ptmc-aarch64 target")) +
+                ", or set " + m.init_env + ")");
 
   TempDir tmp;
   std::string error;
@@ -352,15 +389,17 @@ VmRun run_payload_on_qemu(const VmPayload& payload, const TargetOptions& options
   if (!initrd) return fail(error);
 
   // Init runs the words after `--` as the payload's command line.
-  std::string append = "console=ttyS0 quiet panic=-1 -- /" + payload_name(payload);
+  std::string append = "console=" + m.console + " quiet panic=-1 -- /" + payload_name(payload);
   for (const std::string& a : payload.args) {
     if (a.empty() || a.find_first_of(" \t\n\"") != std::string::npos)
       return fail("a payload argument cannot be empty or hold blanks or quotes: '" + a + "'");
     append += " " + a;
   }
   const auto command = [&](const std::string& accel) {
-    std::vector<std::string> args = {qemu,         "-m",         "512",  "-smp", "1",
-                                     "-nographic", "-no-reboot", "-nic", "none"};
+    std::vector<std::string> args = {qemu};
+    for (const std::string& a : m.board) args.push_back(a);
+    for (const char* a : {"-m", "512", "-smp", "1", "-nographic", "-no-reboot", "-nic", "none"})
+      args.push_back(a);
     for (const std::string& a : accel_args(accel)) args.push_back(a);
     for (const std::string& a : {std::string("-kernel"), kernel, std::string("-initrd"), *initrd,
                                  std::string("-append"), append})
@@ -369,7 +408,7 @@ VmRun run_payload_on_qemu(const VmPayload& payload, const TargetOptions& options
   };
 
   // Pick the accelerator: the one found before, else KVM on probation, falling back to TCG.
-  std::string accel = env_or("PTMC_QEMU_ACCEL", "");
+  std::string accel = m.try_kvm ? env_or("PTMC_QEMU_ACCEL", "") : "tcg";
   bool probing = false;
   if (accel.empty()) {
     std::lock_guard lock(accel_mutex);
@@ -388,7 +427,7 @@ VmRun run_payload_on_qemu(const VmPayload& payload, const TargetOptions& options
     attempt.payload = r.payload;
     attempt.kernel = kernel;
     // On probation KVM gets a few seconds to show the ready line; it boots in about one.
-    boot(args, payload, payload.timeout_s, probing ? 10.0 : 0, options.verbose, attempt);
+    boot(kTarget, args, payload, payload.timeout_s, probing ? 10.0 : 0, options.verbose, attempt);
     r = std::move(attempt);
     // A KVM boot that reached the payload, or that only ran out of the whole VM's time, stands.
     if (!probing || r.ready_s || r.timed_out) break;
@@ -399,7 +438,7 @@ VmRun run_payload_on_qemu(const VmPayload& payload, const TargetOptions& options
     probing = false;
   }
   r.accel = accel;
-  if (r.ready_s) {
+  if (r.ready_s && m.try_kvm) {
     // Only a boot that reached the payload says anything about the accelerator.
     std::lock_guard lock(accel_mutex);
     if (known_accel.empty()) known_accel = accel;
@@ -408,8 +447,11 @@ VmRun run_payload_on_qemu(const VmPayload& payload, const TargetOptions& options
   return r;
 }
 
-TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions& options) {
+TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions& options,
+                         Arch arch) {
   const double start = now_s();
+  const Machine& m = machine(arch);
+  const std::string& kTarget = m.target;
   TargetResult result;
   result.target = kTarget;
   // Until the agent says otherwise, every scenario failed for the reason the VM failed.
@@ -425,11 +467,19 @@ TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions
     return result;
   };
 
+  for (const Scenario& s : batch)
+    if (s.arch() != arch)
+      return fail_all("the profile " + s.profile + " is " + std::string(arch_name(s.arch())) +
+                      ", and " + kTarget + " runs " + std::string(arch_name(arch)));
+
   VmPayload agent;
-  agent.program = find_agent();
-  agent.missing_hint = "the agent " + agent.program +
-                       " is missing or not executable (build the ptmc-agent target, or set "
-                       "PTMC_AGENT)";
+  agent.program = find_agent_for(m);
+  agent.missing_hint =
+      "the agent " + agent.program + " is missing or not executable (" +
+      (arch == Arch::x86_64 ? std::string("build the ptmc-agent and ptmc-qemu-init targets")
+                            : std::string("build the ptmc-aarch64 target, which needs "
+                                          "aarch64-linux-gnu-g++ from scripts/setup.sh")) +
+      ", or set " + m.agent_env + ")";
   agent.args = {"/batch", "--timeout", format_seconds(options.wait_timeout_s)};
   agent.files = {{"batch", batch_text(batch)}};
   agent.ready_prefix = "ptmc-agent 1 ";
@@ -445,7 +495,7 @@ TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions
       next_progress += 5;
     }
   };
-  const VmRun vm = run_payload_on_qemu(agent, options);
+  const VmRun vm = run_payload_on_qemu(agent, options, arch);
   if (vm.error) return fail_all(*vm.error);
 
   const AgentStream stream = parse_agent_stream(vm.console, batch.size(), kTarget);
@@ -463,6 +513,9 @@ TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions
     result.error = kTarget + ": the kernel panicked (" + ran + " scenarios done): " + vm.panic;
   } else if (!stream.saw_header) {
     result.error = kTarget + ": " + vm.failure();
+  } else if (stream.arch != arch_name(arch)) {
+    result.error = kTarget + ": the agent in the VM runs " + stream.arch + ", not " +
+                   std::string(arch_name(arch)) + " (agent " + agent.program + ")";
   } else if (!stream.fatal.empty()) {
     result.error = kTarget + ": the agent gave up on the batch: " + stream.fatal;
   } else if (!stream.saw_done) {

@@ -13,7 +13,9 @@
 
 namespace ptmc::kernel {
 
-TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions& options);
+// The qemu-x86_64 target, or qemu-aarch64 for Arch::aarch64.
+TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions& options,
+                         Arch arch = Arch::x86_64);
 
 // A static program that ptmc-qemu-init runs in the VM, with its output on the console.
 struct VmPayload {
@@ -47,8 +49,9 @@ struct VmRun {
   std::string failure() const;
 };
 
-// Boots the kernel (options.kernel_image, else Debian's fetched one) with `payload`. KVM when it
-// works, else TCG, as for scenario batches.
-VmRun run_payload_on_qemu(const VmPayload& payload, const TargetOptions& options);
+// Boots the kernel of `arch` (options.kernel_image, else Debian's fetched one) with `payload`, a
+// static program of that architecture. KVM when it works (x86_64 only), else TCG, as for batches.
+VmRun run_payload_on_qemu(const VmPayload& payload, const TargetOptions& options,
+                          Arch arch = Arch::x86_64);
 
 } // namespace ptmc::kernel
