@@ -162,6 +162,23 @@ std::vector<Profile> make_profiles() {
   });
   all.push_back(emu_exit);
 
+  // The RFC's question 1 (the seed's Issue #1): which frame a register write reaches while a
+  // handler's frame waits to be restored. Linux writes the live registers; bug-signal-frame above
+  // is the design whose stop comes after the frame is built and writes the live frame anyway.
+  Profile restored_always =
+      delta(linux, "variant-write-restored-frame",
+            "design variant: register writes go to the pending signal frame (what rt_sigreturn "
+            "restores) whenever one is pending");
+  restored_always.register_write_target = RegisterWriteTarget::restored_always;
+  all.push_back(restored_always);
+
+  Profile restored_next =
+      delta(linux, "variant-write-restored-when-next",
+            "design variant: register writes go to the pending signal frame only at a stop where "
+            "its restore comes next (rt_sigreturn's entry), else to the live registers");
+  restored_next.register_write_target = RegisterWriteTarget::restored_when_next;
+  all.push_back(restored_next);
+
   all.push_back(linux_aarch64());
   return all;
 }
