@@ -25,7 +25,7 @@
 //
 //   ptmc-regs-bench [--qemu] [--rounds N] [--batch N] [--qemu-rounds N] [--json FILE]
 //
-// scripts/bench-regs.sh runs it as the RFC answer's data wants it (reports/data/).
+// scripts/rfc-data.sh q4 runs it as the RFC answer's data wants it (reports/data/rfc/).
 #include "kernel/qemu.hpp"
 
 #include <fmt/core.h>

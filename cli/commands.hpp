@@ -29,6 +29,7 @@ int cmd_diff(const Args& args);
 int cmd_mutate(const Args& args);
 int cmd_crossarch(const Args& args);
 int cmd_security(const Args& args); // cli/security.cpp
+int cmd_rfc(const Args& args);      // cli/rfc.cpp
 
 // Shared helpers.
 uint64_t parse_size(const std::string& text); // "8G", "512M", "4096"

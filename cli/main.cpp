@@ -27,7 +27,8 @@ void usage() {
       "  diff --on TARGET         compare the model with a real kernel over many scenarios\n"
       "  mutate --profile P       derive mutants from the rules and score the properties\n"
       "  crossarch                compare Linux x86_64 and arm64: differing scenarios, verdicts\n"
-      "  security SUBCOMMAND      the attach-permission model and its real-kernel cases\n\n"
+      "  security SUBCOMMAND      the attach-permission model and its real-kernel cases\n"
+      "  rfc SUBCOMMAND           the RFC answers: record kernel runs, write the answers\n\n"
       "Run 'ptmc COMMAND --help' for a command's options.\n"
       "Exit codes: 0 ok, 1 violation or disagreement, 2 bad input, 3 a limit stopped the run.\n");
 }
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
     if (cmd == "mutate") return ptmc::cli::cmd_mutate(args);
     if (cmd == "crossarch") return ptmc::cli::cmd_crossarch(args);
     if (cmd == "security") return ptmc::cli::cmd_security(args);
+    if (cmd == "rfc") return ptmc::cli::cmd_rfc(args);
   } catch (const ptmc::cli::UsageError& e) {
     fmt::print(stderr, "ptmc {}: error: {}\n", cmd, e.what());
     return ptmc::cli::kBadInput;

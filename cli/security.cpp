@@ -7,7 +7,7 @@
 //   ptmc security compare                  every case on linux and the Redox variants
 //   ptmc security mutate [--variant V]     each rule changed: caught by a property or the kernel?
 //
-// check and diff write --json FILE for reports/data/ (report/rfc/README.md).
+// check and diff write --json FILE for reports/data/rfc/ (report/rfc/README.md).
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "engine/security_check.hpp"

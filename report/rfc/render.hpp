@@ -1,5 +1,5 @@
 // The RFC answers' prose sources (report/rfc/*.md) hold placeholders that are filled from the
-// data files under reports/data/ when the answers are generated; report/rfc/README.md gives the
+// data files under reports/data/rfc/ when the answers are generated; report/rfc/README.md gives the
 // syntax. This renders one source: generators (`ptmc report`) and the tests call it.
 #pragma once
 

@@ -62,7 +62,7 @@ TEST(Sources, EveryAnswerRendersFromTheCommittedData) {
     if (!(name.size() > 3 && name[0] == 'q' && name.ends_with(".md"))) continue;
     ++sources;
     const Rendered r =
-        render_file(entry.path().string(), std::string(PTMC_SOURCE_DIR) + "/reports/data");
+        render_file(entry.path().string(), std::string(PTMC_SOURCE_DIR) + "/reports/data/rfc");
     for (const std::string& e : r.errors) ADD_FAILURE() << e;
     EXPECT_EQ(r.text.find("{{"), std::string::npos) << name;
     EXPECT_FALSE(r.files.empty()) << name << " reads no data";

@@ -1,6 +1,6 @@
 // The attach-permission model. Redox's expectations below are read from the Redox source (each
 // test names the code), not from the model; Linux's are checked against Debian's kernel by
-// security.qemu-x86_64, and here against the outcomes that run recorded in reports/data/.
+// security.qemu-x86_64, and here against the outcomes that run recorded in reports/data/rfc/.
 #include "engine/security_check.hpp"
 
 #include <gtest/gtest.h>
@@ -241,8 +241,8 @@ TEST(Cases, NamesAreUniqueAndStepsNameProcessesOfTheirWorld) {
 }
 
 nlohmann::json recorded_kernel_run() {
-  std::ifstream in(std::string(PTMC_SOURCE_DIR) + "/reports/data/q5-security-qemu.json");
-  EXPECT_TRUE(in.good()) << "reports/data/q5-security-qemu.json is missing: scripts/rfc-data.sh q5";
+  std::ifstream in(std::string(PTMC_SOURCE_DIR) + "/reports/data/rfc/q5-security-qemu.json");
+  EXPECT_TRUE(in.good()) << "reports/data/rfc/q5-security-qemu.json is missing: scripts/rfc-data.sh q5";
   return in ? nlohmann::json::parse(in) : nlohmann::json::object();
 }
 
