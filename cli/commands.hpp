@@ -27,6 +27,7 @@ int cmd_check(const Args& args);
 int cmd_run(const Args& args);
 int cmd_diff(const Args& args);
 int cmd_mutate(const Args& args);
+int cmd_compare(const Args& args);
 int cmd_crossarch(const Args& args);
 int cmd_security(const Args& args); // cli/security.cpp
 int cmd_rfc(const Args& args);      // cli/rfc.cpp

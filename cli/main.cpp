@@ -27,6 +27,7 @@ void usage() {
       "  diff --on TARGET         compare the model with a real kernel over many scenarios\n"
       "  mutate --profile P       derive mutants from the rules and score the properties\n"
       "  crossarch                compare Linux x86_64 and arm64: differing scenarios, verdicts\n"
+      "  compare --profiles L,R   Linux against Redox on the same Linux-API scenarios\n"
       "  security SUBCOMMAND      the attach-permission model and its real-kernel cases\n"
       "  rfc SUBCOMMAND           the RFC answers: record kernel runs, write the answers\n\n"
       "Run 'ptmc COMMAND --help' for a command's options.\n"
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
     if (cmd == "run") return ptmc::cli::cmd_run(args);
     if (cmd == "diff") return ptmc::cli::cmd_diff(args);
     if (cmd == "mutate") return ptmc::cli::cmd_mutate(args);
+    if (cmd == "compare") return ptmc::cli::cmd_compare(args);
     if (cmd == "crossarch") return ptmc::cli::cmd_crossarch(args);
     if (cmd == "security") return ptmc::cli::cmd_security(args);
     if (cmd == "rfc") return ptmc::cli::cmd_rfc(args);

@@ -13,3 +13,4 @@ done
   --report reports/diff-host.md >/dev/null
 "$ptmc" diff --on qemu-x86_64 --length 2 --depth 2 --scenarios scenarios --add-random 2000 --seed 2026 -q \
   --report reports/diff-qemu-x86_64.md >/dev/null
+scripts/redox-reports.sh "$ptmc" >/dev/null
