@@ -123,8 +123,10 @@ template <class Arch> bool LinuxModel<Arch>::edits_reach_saved(const State& s) c
   case RegisterWriteTarget::restored_always:
     return true;
   case RegisterWriteTarget::restored_when_next:
+    // Under SYSEMU the syscall is skipped, so its restore does not come (the checker found this
+    // in a first version of the variant that looked at the syscall number alone).
     return s.phase == Phase::stopped && s.why == StopWhy::syscall_enter &&
-           Arch::syscall_named(s.orig_rax) == Syscall::rt_sigreturn;
+           Arch::syscall_named(s.orig_rax) == Syscall::rt_sigreturn && !(s.entry_work & work::emu);
   }
   return false;
 }
@@ -389,10 +391,9 @@ void LinuxModel<Arch>::syscall_exit_work(State& s, RuleCtx& r, Events& ev) const
   const uint8_t w = s.work; // the current flags, not the captured ones
   // The arch's condition (x86's report_single_step: nothing under SYSCALL_EMU; arm64's
   // syscall_trace_exit: TIF_SINGLESTEP alone); the design variants differ.
-  const uint8_t seen =
-      profile_.sysemu_step_reports_exit ? static_cast<uint8_t>(w & ~work::emu) : w;
-  const bool reports = Arch::exit_step_wanted(seen) &&
-                       profile_.step_around_syscall != StepAroundSyscall::before;
+  const uint8_t seen = profile_.sysemu_step_reports_exit ? static_cast<uint8_t>(w & ~work::emu) : w;
+  const bool reports =
+      Arch::exit_step_wanted(seen) && profile_.step_around_syscall != StepAroundSyscall::before;
   const bool step = r.decide(rule.exit_step_report, reports);
   if (step || r.decide(rule.exit_trace_stop, (w & work::trace) != 0)) {
     if (r.decide(RuleId::exit_step_replaces_stop, step)) {

@@ -37,12 +37,13 @@ Scenario load_scenario(const std::string& path) {
   return *parsed.scenario;
 }
 
-// A scenario file's first comment, which says what it shows (the scenarios' convention).
+// A scenario file's leading comment, which says what it shows (the scenarios' convention).
 std::string first_comment(const std::string& path) {
   std::istringstream in(read_text(path));
-  for (std::string line; std::getline(in, line);)
-    if (line.starts_with("# ")) return line.substr(2);
-  return "";
+  std::string text;
+  for (std::string line; std::getline(in, line) && line.starts_with("#");)
+    text += (text.empty() ? "" : " ") + line.substr(std::min<size_t>(2, line.size()));
+  return text;
 }
 
 // The scenario as a kernel run it: without its expect block.
@@ -97,6 +98,14 @@ const std::vector<QuestionPlan>& question_plans() {
        {"rfc-q1-write-at-signal-stop.ptmc", "rfc-q1-write-in-handler.ptmc",
         "rfc-q1-write-at-sigreturn.ptmc"},
        true},
+      // Question 1 on Redox: 6a3825d4 (redox-2019) and the two designs around it. No scenarios:
+      // Redox's scenarios have their own syntax and no kernel to run on here.
+      {"q1redox",
+       {"redox-2019", "redox-2019-write-backup-always", "redox-2019-bug-signal-frame"},
+       {"register-write-persistence", "access-keeps-stopped", "transparency", "determinism"},
+       {},
+       true,
+       false},
       {"q2",
        {"linux-x86_64", "variant-step-twice", "variant-step-at-entry"},
        {"step-granularity", "transparency", "sysemu-step-granularity", "kernel-mode-tf"},
@@ -106,6 +115,20 @@ const std::vector<QuestionPlan>& question_plans() {
        {"linux-x86_64", "variant-sysemu-step-exit"},
        {"sysemu-step-granularity", "sysemu-never-executes", "step-granularity", "transparency"},
        {"sysemu-singlestep.ptmc", "rfc-q3-sysemu-then-singlestep.ptmc"},
+       false},
+      // Questions 2 and 3 on Redox, on the hand-derived Redox scenarios (their expect blocks come
+      // from reading the kernel's source; there is no Redox kernel to run them on here).
+      {"q2redox",
+       {"redox-2019", "redox-2020"},
+       {"step-granularity", "transparency", "tf-transparency", "determinism"},
+       {"redox/step-over-syscall.ptmc"},
+       false,
+       false},
+      {"q3redox",
+       {"redox-2019", "redox-2020"},
+       {"sysemu-never-executes", "signal-suppression", "step-granularity", "determinism"},
+       {"redox/ignore-emulates.ptmc", "redox/ignore-without-stop-bit.ptmc"},
+       false,
        false},
   };
   return plans;
@@ -139,6 +162,9 @@ Json computed_data(const AnswerInputs& in) {
   };
 
   for (const QuestionPlan& plan : question_plans()) {
+    if (!in.questions.empty() &&
+        std::find(in.questions.begin(), in.questions.end(), plan.key) == in.questions.end())
+      continue;
     Json q;
     std::vector<Scenario> scenarios;
     for (const std::string& file : plan.scenarios)
@@ -176,6 +202,7 @@ Json computed_data(const AnswerInputs& in) {
       for (const auto& b : broken)
         broken_text += (broken_text.empty() ? "" : ", ") + b.get<std::string>();
       v["breaks"] = broken_text.empty() ? "none" : broken_text;
+      v["broken"] = broken;
       v["complete"] = report.complete;
       Json runs = Json::array();
       for (size_t i = 0; i < scenarios.size(); ++i) {
@@ -190,6 +217,20 @@ Json computed_data(const AnswerInputs& in) {
       v["runs"] = runs;
       variants.push_back(v);
     }
+    // What each design changes against the first (Linux's, or 6a3825d4 on Redox): the
+    // properties it breaks that the first keeps, and those it keeps that the first breaks.
+    const Json base_broken = variants.front()["broken"];
+    for (Json& v : variants) {
+      std::string adds, fixes;
+      for (const Json& b : v["broken"])
+        if (std::find(base_broken.begin(), base_broken.end(), b) == base_broken.end())
+          adds += (adds.empty() ? "" : ", ") + b.get<std::string>();
+      for (const Json& b : base_broken)
+        if (std::find(v["broken"].begin(), v["broken"].end(), b) == v["broken"].end())
+          fixes += (fixes.empty() ? "" : ", ") + b.get<std::string>();
+      v["adds"] = adds.empty() ? "nothing" : adds;
+      v["fixes"] = fixes.empty() ? "nothing" : fixes;
+    }
     q["variants"] = variants;
 
     Json shown = Json::array();
@@ -198,7 +239,7 @@ Json computed_data(const AnswerInputs& in) {
       s["file"] = plan.scenarios[i];
       s["title"] = first_comment(in.scenario_dir + "/" + plan.scenarios[i]);
       s["model"] = compact(linux_traces[i], plan.show_rax);
-      for (const KernelRecord& k : kKernels) {
+      for (const KernelRecord& k : plan.on_kernels ? kKernels : std::vector<KernelRecord>{}) {
         const Json& rec = kernels[k.key];
         const std::string where = in.data_dir + "/" + k.file + ".json";
         if (!rec.contains("runs") || !rec["runs"].contains(plan.scenarios[i]))

@@ -23,6 +23,7 @@ struct QuestionPlan {
   std::vector<std::string> properties; // the columns of its verdict table
   std::vector<std::string> scenarios;  // file names under scenarios/
   bool show_rax = false;               // the scenarios' cells show rax (question 1)
+  bool on_kernels = true; // the scenarios have recorded kernel runs (not Redox's: no kernel here)
 };
 
 // The plans of questions 1 to 3 (4 and 5 rest on recorded data only).
@@ -35,6 +36,8 @@ struct AnswerInputs {
   int bound = 3;            // the program bound the verdicts were checked at
   // The profiles to find the variants in: profiles(), or a copy with one delta changed (tests).
   std::vector<Profile> profiles;
+  // The question plans to compute (their keys); empty: all. Tests pick one.
+  std::vector<std::string> questions;
   // The verdicts of one profile at `bound`: `ptmc report` hands in those it computed already.
   std::function<CheckReport(const Profile&)> check;
 };
