@@ -2,10 +2,15 @@
 #include "cli/diff_core.hpp"
 
 #include "cli/options.hpp"
+#include "cli/redox_smp.hpp"
+#include "common/atomic_file.hpp"
 #include "engine/check.hpp"
 #include "engine/runner.hpp"
 #include "kernel/target.hpp"
 #include "model/profile.hpp"
+#include "model/redox/smp/model.hpp"
+#include "model/redox/smp/scenario.hpp"
+#include "model/redox/smp/variants.hpp"
 #include "props/properties.hpp"
 #include "scenario/scenario.hpp"
 
@@ -22,6 +27,12 @@ namespace po = boost::program_options;
 
 bool stderr_is_terminal() {
   return isatty(STDERR_FILENO) != 0;
+}
+
+int write_failed(const std::string& command, const WriteError& e) {
+  fmt::print(stderr, "ptmc {}: error: {}{}\n", command, e.message,
+             e.out_of_space ? " (the previous file, if any, is unchanged)" : "");
+  return e.out_of_space ? kLimit : kBadInput;
 }
 
 uint64_t parse_size(const std::string& text) {
@@ -49,14 +60,6 @@ uint64_t parse_size(const std::string& text) {
   return static_cast<uint64_t>(value * mult);
 }
 
-namespace {
-
-std::string human_bytes(uint64_t b) {
-  if (b >= (1ull << 30)) return fmt::format("{:.2f} GiB", b / double(1ull << 30));
-  if (b >= (1ull << 20)) return fmt::format("{:.1f} MiB", b / double(1ull << 20));
-  return fmt::format("{:.0f} KiB", b / 1024.0);
-}
-
 std::string with_commas(uint64_t n) {
   std::string s = std::to_string(n), out;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -64,6 +67,24 @@ std::string with_commas(uint64_t n) {
     out += s[i];
   }
   return out;
+}
+
+int check_exit_code(bool unexpected_violation, bool complete) {
+  if (unexpected_violation) return kViolation;
+  if (!complete) {
+    fmt::print(stderr, "ptmc check: a limit stopped the exploration; 'holds' became 'unknown' "
+                       "where the space was not covered\n");
+    return kLimit;
+  }
+  return kOk;
+}
+
+namespace {
+
+std::string human_bytes(uint64_t b) {
+  if (b >= (1ull << 30)) return fmt::format("{:.2f} GiB", b / double(1ull << 30));
+  if (b >= (1ull << 20)) return fmt::format("{:.1f} MiB", b / double(1ull << 20));
+  return fmt::format("{:.0f} KiB", b / 1024.0);
 }
 
 const Profile& profile_or_throw(const std::string& name) {
@@ -156,12 +177,16 @@ int cmd_profiles(const Args& args) {
     return kOk;
   }
   // `interface`: one tracer, one tracee, each kernel entry atomic; `concurrent`: kernel threads
-  // interleaved on several CPUs (docs/redox-model.md).
+  // interleaved on several CPUs (docs/redox-model.md, docs/redox-smp.md).
   size_t width = std::string_view("profile").size();
-  for (const auto& p : profiles()) width = std::max(width, p.name.size());
-  fmt::print("{:<{}} {:<6} {:<10} {}\n", "profile", width, "kernel", "level", "summary");
+  size_t kwidth = std::string_view("kernel").size();
+  for (const auto& p : profiles()) {
+    width = std::max(width, p.name.size());
+    kwidth = std::max(kwidth, p.kernel.size());
+  }
+  fmt::print("{:<{}} {:<{}} {:<10} {}\n", "profile", width, "kernel", kwidth, "level", "summary");
   for (const auto& p : profiles())
-    fmt::print("{:<{}} {:<6} {:<10} {}{}\n", p.name, width, p.kernel, level_name(p.level),
+    fmt::print("{:<{}} {:<{}} {:<10} {}{}\n", p.name, width, p.kernel, kwidth, level_name(p.level),
                p.summary, p.parent.empty() ? "" : " [delta on " + p.parent + "]");
   return kOk;
 }
@@ -199,6 +224,11 @@ int cmd_props(const Args& args) {
     if (for_linux) fmt::print("    {}\n", p.definition);
     if (for_redox) fmt::print("    {}{}\n", for_linux ? "On Redox: " : "", p.redox_definition);
     fmt::print("\n");
+  }
+  fmt::print("\nproperties of the concurrent (Redox SMP) profiles:\n");
+  for (const auto& p : redox_smp::prop_table()) {
+    fmt::print("{:<28} {}\n", p.name, p.meaning);
+    if (vm.count("verbose")) fmt::print("    {}\n\n", p.definition);
   }
   return kOk;
 }
@@ -256,12 +286,22 @@ int cmd_rules(const Args& args) {
                "", "", r.source);
   }
   if (vm.count("json")) fmt::print("{}\n", j.dump(2));
+  // A concurrent Redox profile's steps cite a line of Redox at a commit each; list them too.
+  if (vm.count("profile") && !vm.count("json"))
+    if (const auto* v = redox_smp::find_variant(vm["profile"].as<std::string>())) {
+      const auto& k = redox_smp::SmpModel(v->version, v->domain, false).code();
+      fmt::print("\nthe steps of {} (redox-os/kernel; docs/redox-smp-sources.md):\n", k.summary);
+      for (const auto& s : k.rules)
+        fmt::print("  {} {}:{} {}: {}\n", s.commit, s.file, s.line, s.function, s.text);
+    }
   return kOk;
 }
 
 // ---- explore --------------------------------------------------------------------------------
 
 int cmd_explore(const Args& args) {
+  if (const auto name = profile_argument(args); name && is_concurrent_profile(*name))
+    return smp_explore(args);
   po::options_description d("ptmc explore --profile P [options]: explore a profile's state space");
   add_limit_options(d);
   d.add_options()("dot", po::value<std::string>(),
@@ -274,10 +314,7 @@ int cmd_explore(const Args& args) {
   if (vm.count("dot")) dot = vm["dot"].as<std::string>();
   const auto r = explore_profile(profile, o, dot);
   clear_progress_line();
-  if (r.dot_error) {
-    fmt::print(stderr, "ptmc explore: error: {}\n", *r.dot_error);
-    return kBadInput;
-  }
+  if (r.dot_error) return write_failed("explore", *r.dot_error);
   const double rate = r.stats.seconds > 0 ? r.stats.states / r.stats.seconds : 0;
   if (vm.count("json")) {
     nlohmann::json j = {{"profile", profile.name},
@@ -325,6 +362,8 @@ nlohmann::json not_exercised(const Profile& profile, const CheckReport& rep) {
 } // namespace
 
 int cmd_check(const Args& args) {
+  if (const auto name = profile_argument(args); name && is_concurrent_profile(*name))
+    return smp_check(args);
   po::options_description d("ptmc check --profile P [options]: decide every property");
   add_limit_options(d);
   d.add_options()("property", po::value<std::vector<std::string>>(),
@@ -397,13 +436,7 @@ int cmd_check(const Args& args) {
       fmt::print("{}", format_scenario(*r.counterexample));
     }
   }
-  if (unexpected) return kViolation;
-  if (!rep.complete) {
-    fmt::print(stderr, "ptmc check: a limit stopped the exploration; 'holds' became 'unknown' "
-                       "where the space was not covered\n");
-    return kLimit;
-  }
-  return kOk;
+  return check_exit_code(unexpected, rep.complete);
 }
 
 // ---- run ------------------------------------------------------------------------------------
@@ -452,6 +485,18 @@ nlohmann::json trace_json(const Trace& t) {
 }
 
 int cmd_run(const Args& args) {
+  // A scenario for a concurrent profile is an interleaving; it has its own format and runner.
+  for (const auto& a : args) {
+    if (a.empty() || a[0] == '-') continue;
+    std::ifstream f(a);
+    if (!f) break;
+    std::stringstream ss;
+    ss << f.rdbuf();
+    const std::string text = ss.str();
+    if (const auto name = redox_smp::scenario_profile(text); name && is_concurrent_profile(*name))
+      return smp_run(a, text, args);
+    break;
+  }
   po::options_description d("ptmc run FILE --on TARGET [options]: run a scenario");
   d.add_options()("file", po::value<std::string>()->required(),
                   "scenario file")("on", po::value<std::string>()->default_value("model"),
@@ -486,7 +531,10 @@ int cmd_run(const Args& args) {
     violations = run.violations;
     where = "model:" + scenario->profile;
   } else if (kernel::is_target(target)) {
-    if (const auto why = cli::target_arch_mismatch(*find_profile(scenario->profile), target))
+    const Profile& profile = *find_profile(scenario->profile);
+    if (const auto why = cli::no_target_for_kernel(profile))
+      throw UsageError(scenario->source + ": " + *why);
+    if (const auto why = cli::target_arch_mismatch(profile, target))
       throw UsageError(scenario->source + ": " + *why);
     kernel::TargetOptions to;
     if (vm.count("kernel")) to.kernel_image = vm["kernel"].as<std::string>();

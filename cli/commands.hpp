@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+namespace ptmc {
+struct WriteError;
+} // namespace ptmc
+
 namespace ptmc::cli {
 
 inline constexpr int kOk = 0;
@@ -33,7 +37,14 @@ int cmd_security(const Args& args); // cli/security.cpp
 int cmd_rfc(const Args& args);      // cli/rfc.cpp
 
 // Shared helpers.
+// Says that an output file could not be written; returns the exit code: kLimit for a full disk
+// or a file-size limit, kBadInput otherwise (no such directory, no permission).
+int write_failed(const std::string& command, const WriteError& e);
 uint64_t parse_size(const std::string& text); // "8G", "512M", "4096"
+std::string with_commas(uint64_t n);          // 12,345,678
+// check's exit code: 1 for a violation the profile does not expect, else 3 if a limit stopped
+// the exploration (said on stderr), else 0.
+int check_exit_code(bool unexpected_violation, bool complete);
 bool stderr_is_terminal();
 
 } // namespace ptmc::cli

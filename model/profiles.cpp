@@ -1,5 +1,6 @@
 #include "model/profile.hpp"
 
+#include "model/redox/smp/variants.hpp"
 #include <vector>
 
 namespace ptmc {
@@ -310,6 +311,20 @@ std::vector<Profile> make_profiles() {
                           "signal is in delivery, a user-handled one included");
   rbackup.register_write_target = RegisterWriteTarget::restored_always;
   all.push_back(rbackup);
+
+  // Redox with tracer and tracee as kernel threads on SMP (model/redox/smp): concurrent models,
+  // checked by their own explorer (docs/redox-smp.md), over the x86_64 CPU layer's trap rules.
+  for (const auto& v : redox_smp::variants()) {
+    Profile p;
+    p.name = v.name;
+    p.summary = v.summary;
+    p.kernel = "redox-smp";
+    p.arch = "x86_64";
+    p.layers = {Layer::redox_smp, Layer::cpu_x86_64};
+    p.level = Level::concurrent;
+    p.domain.program_bound = v.domain.program_bound;
+    all.push_back(p);
+  }
   return all;
 }
 

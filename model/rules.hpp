@@ -15,6 +15,7 @@
 #include "model/linux/rules.hpp"
 #include "model/linux/x86_64/rules.hpp"
 #include "model/redox/rules.hpp"
+#include "model/redox/smp/rules.hpp"
 #include "model/security/rules.hpp"
 
 #include <array>
@@ -46,6 +47,8 @@ enum class RuleKind : uint8_t { decision, effect, choice };
   L(redox, "redox", "Redox kernel, interface level (redox-os/kernel)", PTMC_RULES_REDOX)           \
   L(relibc, "redox/relibc", "relibc's Linux ptrace() over proc: (redox-os/relibc)",                \
     PTMC_RULES_RELIBC)                                                                             \
+  L(redox_smp, "redox/smp", "Redox kernel, concurrent level (tracer, tracee as kernel threads)",   \
+    PTMC_RULES_REDOX_SMP)                                                                          \
   L(security_linux, "security/linux", "Linux attach permission (ptrace_may_access, Yama, exec)",   \
     PTMC_RULES_SECURITY_LINUX)                                                                     \
   L(security_redox, "security/redox", "Redox attach permission (proc: scheme, exec)",              \

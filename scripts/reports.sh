@@ -14,3 +14,4 @@ done
 "$ptmc" diff --on qemu-x86_64 --length 2 --depth 2 --scenarios scenarios --add-random 2000 --seed 2026 -q \
   --report reports/diff-qemu-x86_64.md >/dev/null
 scripts/redox-reports.sh "$ptmc" >/dev/null
+scripts/redox-suspected-bugs.sh "$ptmc" >/dev/null  # the concurrent Redox model on B8-B12
