@@ -46,7 +46,8 @@ void expect_flip_changes_only(const std::string& question, const std::string& va
   const Json& linux = row(after, question, "linux-x86_64");
   EXPECT_EQ(row(after, question, variant)["verdicts"], linux["verdicts"]) << variant;
   for (const Json& v : before[question]["variants"])
-    if (v["name"] != variant) EXPECT_EQ(v, row(after, question, v["name"])) << v["name"];
+    if (v["name"] != variant)
+      EXPECT_EQ(v, row(after, question, v["name"].get<std::string>())) << v["name"];
 }
 
 TEST(Answers, FlippingTheRestoredFrameDeltaChangesItsRowOnly) {
