@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 
 namespace ptmc::rfc {
@@ -60,6 +62,10 @@ TEST(Sources, EveryAnswerRendersFromTheCommittedData) {
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
     if (!(name.size() > 3 && name[0] == 'q' && name.ends_with(".md"))) continue;
+    // Sources that read what the generator computes render in tests/rfc/test_answers.cpp.
+    std::ifstream text(entry.path());
+    const std::string body((std::istreambuf_iterator<char>(text)), {});
+    if (body.find("computed:/") != std::string::npos) continue;
     ++sources;
     const Rendered r =
         render_file(entry.path().string(), std::string(PTMC_SOURCE_DIR) + "/reports/data/rfc");
