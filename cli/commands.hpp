@@ -33,6 +33,8 @@ int cmd_diff(const Args& args);
 int cmd_mutate(const Args& args);
 int cmd_compare(const Args& args);
 int cmd_crossarch(const Args& args);
+int cmd_security(const Args& args); // cli/security.cpp
+int cmd_rfc(const Args& args);      // cli/rfc.cpp
 
 // Shared helpers.
 // Says that an output file could not be written; returns the exit code: kLimit for a full disk

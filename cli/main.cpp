@@ -28,7 +28,9 @@ void usage() {
       "  diff --on TARGET         compare the model with a real kernel over many scenarios\n"
       "  mutate --profile P       derive mutants from the rules and score the properties\n"
       "  crossarch                compare Linux x86_64 and arm64: differing scenarios, verdicts\n"
-      "  compare --profiles L,R   Linux against Redox on the same Linux-API scenarios\n\n"
+      "  compare --profiles L,R   Linux against Redox on the same Linux-API scenarios\n"
+      "  security SUBCOMMAND      the attach-permission model and its real-kernel cases\n"
+      "  rfc SUBCOMMAND           the RFC answers: record kernel runs, write the answers\n\n"
       "Run 'ptmc COMMAND --help' for a command's options.\n"
       "Exit codes: 0 ok, 1 violation or disagreement, 2 bad input, 3 a limit stopped the run.\n");
 }
@@ -60,6 +62,8 @@ int main(int argc, char** argv) {
     if (cmd == "mutate") return ptmc::cli::cmd_mutate(args);
     if (cmd == "compare") return ptmc::cli::cmd_compare(args);
     if (cmd == "crossarch") return ptmc::cli::cmd_crossarch(args);
+    if (cmd == "security") return ptmc::cli::cmd_security(args);
+    if (cmd == "rfc") return ptmc::cli::cmd_rfc(args);
   } catch (const ptmc::cli::UsageError& e) {
     fmt::print(stderr, "ptmc {}: error: {}\n", cmd, e.what());
     return ptmc::cli::kBadInput;

@@ -52,6 +52,20 @@ enum class StepAroundSyscall : uint8_t {
   before,           // once, at syscall entry; nothing at exit
 };
 
+// Which frame a tracer's register write reaches while a signal frame waits to be restored (the
+// RFC's question 1, from the seed's Issue #1). Linux has one answer, the live registers, and
+// never meets the question at its signal-delivery-stop, which comes before the frame is built
+// (arch/x86/kernel/signal.c: get_signal, where ptrace_signal stops, runs before
+// handle_signal/setup_rt_frame), so a write there is saved into the frame and comes back at
+// rt_sigreturn. The others are designs where a write made while a handler's frame is pending
+// can go to that frame instead.
+enum class RegisterWriteTarget : uint8_t {
+  live,               // Linux: pt_regs, whatever is pending
+  restored_always,    // while a handler's frame is pending, that frame (what rt_sigreturn restores)
+  restored_when_next, // that frame only when its restore comes next (a stop at rt_sigreturn's
+                      // entry); otherwise the live registers
+};
+
 struct Profile {
   std::string name;
   std::string summary;
@@ -73,6 +87,7 @@ struct Profile {
   // Design variants (the RFC questions; model/profiles.cpp names them variant-*).
   StepAroundSyscall step_around_syscall = StepAroundSyscall::after;
   bool sysemu_step_reports_exit = false; // SYSEMU_SINGLESTEP reports the step at syscall exit
+  RegisterWriteTarget register_write_target = RegisterWriteTarget::live;
 
   Domain domain;
   std::vector<ExpectedViolation> expected;

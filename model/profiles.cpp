@@ -266,6 +266,23 @@ std::vector<Profile> make_profiles() {
   });
   all.push_back(emu_exit);
 
+  // The RFC's question 1 (the seed's Issue #1): which frame a register write reaches while a
+  // handler's frame waits to be restored. Linux writes the live registers; bug-signal-frame above
+  // is the design whose stop comes after the frame is built and writes the live frame anyway.
+  Profile restored_always =
+      delta(linux, "variant-write-restored-frame",
+            "design variant: register writes go to the pending signal frame (what rt_sigreturn "
+            "restores) whenever one is pending");
+  restored_always.register_write_target = RegisterWriteTarget::restored_always;
+  all.push_back(restored_always);
+
+  Profile restored_next =
+      delta(linux, "variant-write-restored-when-next",
+            "design variant: register writes go to the pending signal frame only at a stop where "
+            "its restore comes next (rt_sigreturn's entry), else to the live registers");
+  restored_next.register_write_target = RegisterWriteTarget::restored_when_next;
+  all.push_back(restored_next);
+
   all.push_back(linux_aarch64());
 
   // Redox itself (docs/redox-model.md), and the seed's three bugs as deltas of its 2019 kernel:
@@ -287,6 +304,13 @@ std::vector<Profile> make_profiles() {
                           "seed bug 3 on Redox: set_singlestep does rflags = TF, not |= TF");
   rassign.step_arm_assigns = true;
   all.push_back(rassign);
+  // The RFC's question 1 on Redox: regs_for before 6a3825d4 narrowed it (the seed's "all proc:
+  // operations perform changes only to the stack that was to be restored").
+  Profile rbackup = delta(redox19, "redox-2019-write-backup-always",
+                          "design variant on Redox: regs_for takes the backup frame whenever a "
+                          "signal is in delivery, a user-handled one included");
+  rbackup.register_write_target = RegisterWriteTarget::restored_always;
+  all.push_back(rbackup);
 
   // Redox with tracer and tracee as kernel threads on SMP (model/redox/smp): concurrent models,
   // checked by their own explorer (docs/redox-smp.md), over the x86_64 CPU layer's trap rules.

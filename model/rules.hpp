@@ -16,6 +16,7 @@
 #include "model/linux/x86_64/rules.hpp"
 #include "model/redox/rules.hpp"
 #include "model/redox/smp/rules.hpp"
+#include "model/security/rules.hpp"
 
 #include <array>
 #include <bitset>
@@ -47,7 +48,11 @@ enum class RuleKind : uint8_t { decision, effect, choice };
   L(relibc, "redox/relibc", "relibc's Linux ptrace() over proc: (redox-os/relibc)",                \
     PTMC_RULES_RELIBC)                                                                             \
   L(redox_smp, "redox/smp", "Redox kernel, concurrent level (tracer, tracee as kernel threads)",   \
-    PTMC_RULES_REDOX_SMP)
+    PTMC_RULES_REDOX_SMP)                                                                          \
+  L(security_linux, "security/linux", "Linux attach permission (ptrace_may_access, Yama, exec)",   \
+    PTMC_RULES_SECURITY_LINUX)                                                                     \
+  L(security_redox, "security/redox", "Redox attach permission (proc: scheme, exec)",              \
+    PTMC_RULES_SECURITY_REDOX)
 
 enum class Layer : uint8_t {
 #define PTMC_LAYER_ENUM(id, path, title, rules) id,

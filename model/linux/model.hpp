@@ -155,6 +155,10 @@ public:
            (s.why == StopWhy::signal_delivery || s.why == StopWhy::initial);
   }
 
+  // Whether this stop's register writes (all but orig_rax) reach the pending signal frame rather
+  // than the live registers: the design variants of the RFC's question 1 (RegisterWriteTarget).
+  bool edits_reach_saved(const State& s) const;
+
   State resume(const State& s, const Action& a, Peek peek, RuleCtx& rules, Events& ev) const;
   State execute(const State& s, const Insn& insn, RuleCtx& rules, Events& ev) const;
 
@@ -176,6 +180,9 @@ public:
   void track_last_request(bool on) { track_last_request_ = on; }
 
 private:
+  // The tracer's edits at a stop, into the frame the profile sends them to.
+  void write_edits(State& s, const std::vector<Edit>& edits, bool rip_only, RuleCtx& r) const;
+
   // kernel/entry/common.c
   void syscall_entry(State& s, RuleCtx& r, Events& ev) const;
   void syscall_body(State& s, RuleCtx& r, Events& ev) const;

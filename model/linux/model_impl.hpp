@@ -126,10 +126,38 @@ typename LinuxModel<Arch>::State LinuxModel<Arch>::with_rip_edits(const State& s
                                                                   const Action& a) const {
   State after = s;
   RuleCtx quiet;
-  if (!edits_lost(s))
-    for (const Edit& e : a.edits)
-      if (e.reg == Reg::rip) arch_.write_register(after, e, quiet);
+  if (!edits_lost(s)) write_edits(after, a.edits, /*rip_only=*/true, quiet);
   return after;
+}
+
+template <class Arch> bool LinuxModel<Arch>::edits_reach_saved(const State& s) const {
+  if (!s.in_handler) return false;
+  switch (profile_.register_write_target) {
+  case RegisterWriteTarget::live:
+    return false;
+  case RegisterWriteTarget::restored_always:
+    return true;
+  case RegisterWriteTarget::restored_when_next:
+    // Under SYSEMU the syscall is skipped, so its restore does not come (the checker found this
+    // in a first version of the variant that looked at the syscall number alone).
+    return s.phase == Phase::stopped && s.why == StopWhy::syscall_enter &&
+           Arch::syscall_named(s.orig_rax) == Syscall::rt_sigreturn && !(s.entry_work & work::emu);
+  }
+  return false;
+}
+
+template <class Arch>
+void LinuxModel<Arch>::write_edits(State& s, const std::vector<Edit>& edits, bool rip_only,
+                                   RuleCtx& r) const {
+  // orig_rax is not part of the frame; it first, since it decides whether rt_sigreturn runs.
+  if (!rip_only)
+    for (const Edit& e : edits)
+      if (e.reg == Reg::orig_rax) arch_.write_register(s, e, r);
+  const bool to_saved = edits_reach_saved(s);
+  if (to_saved) std::swap(s.regs, s.saved);
+  for (const Edit& e : edits)
+    if (rip_only ? e.reg == Reg::rip : e.reg != Reg::orig_rax) arch_.write_register(s, e, r);
+  if (to_saved) std::swap(s.regs, s.saved);
 }
 
 // ---- Stops and signals --------------------------------------------------------------------
@@ -470,8 +498,7 @@ typename LinuxModel<Arch>::State LinuxModel<Arch>::resume_raw(const State& from,
   // The seed's bug 1 as a delta: writes made at a signal stop land in a frame that is dropped.
   const bool lost = edits_lost(s);
   if (!a.edits.empty() && lost) ev.writes_lost = true;
-  if (!lost)
-    for (const Edit& e : a.edits) arch_.write_register(s, e, r);
+  if (!lost) write_edits(s, a.edits, /*rip_only=*/false, r);
   const int sig = a.pass ? pass_signal(from, r) : a.signal;
   if (track_last_request_) s.last_request = static_cast<uint8_t>(a.request);
 

@@ -527,8 +527,11 @@ Task Model::execute(const Task& from, const Insn& in, RuleCtx& r, Events& ev, Tr
 
 bool Model::access_reaches_backup(const Task& s) const {
   // regs_for: the backup while a default-handled signal is in delivery. The seed's Issue #1
-  // (redox-2019-bug-signal-frame) is a kernel that always takes the live frame.
-  return s.ksig != 0 && !has_user_handler(s.ksig) && !profile_.signal_stop_writes_to_live;
+  // (redox-2019-bug-signal-frame) is a kernel that always takes the live frame; the RFC's
+  // question 1 asks about one that always takes the backup (redox-2019-write-backup-always).
+  if (s.ksig == 0 || profile_.signal_stop_writes_to_live) return false;
+  if (profile_.register_write_target == RegisterWriteTarget::restored_always) return true;
+  return !has_user_handler(s.ksig);
 }
 
 const x86::Frame& Model::frame_for_access(const Task& s) const {
@@ -785,7 +788,8 @@ void Model::op_setregs(Task& s, const RedoxAction& a, RuleCtx& r, Events& ev,
   ev.edited_rax = target.rax;
   ev.edited_space = target.pc_space;
   ev.edited_pc = target.pc;
-  ev.edited_live_handler_frame = s.ksig != 0 && has_user_handler(s.ksig);
+  ev.edited_live_handler_frame =
+      s.ksig != 0 && has_user_handler(s.ksig) && !access_reaches_backup(s);
   after_access(s, was_frozen, r, ev);
 }
 
