@@ -154,6 +154,25 @@ size_t X86Model::program_choices(const State& s, uint16_t* out) const {
   return n;
 }
 
+bool X86Model::edits_lost(const State& s) const {
+  return profile_.signal_stop_writes_to_live &&
+         (s.why == StopWhy::signal_delivery || s.why == StopWhy::initial);
+}
+
+// The kernel peeks where rip points after the action's register writes.
+State X86Model::with_rip_edits(const State& s, const Action& a) const {
+  State after = s;
+  RuleCtx quiet;
+  if (!edits_lost(s))
+    for (const Edit& e : a.edits)
+      if (e.reg == Reg::rip) apply_edit(after, e, quiet);
+  return after;
+}
+
+Loc X86Model::peek_location(const State& s, const Action& a) const {
+  return with_rip_edits(s, a).pc();
+}
+
 size_t X86Model::peeks_for(const State& from, const Action& a, Peek out[2]) const {
   // Only arming a step peeks; every other resume keeps what is known (one outcome). This runs
   // for every tracer action the explorer tries, so it copies the state only when it must.
@@ -162,10 +181,7 @@ size_t X86Model::peeks_for(const State& from, const Action& a, Peek out[2]) cons
     out[0] = static_cast<Peek>(from.regs.peek);
     return 1;
   }
-  State s = from;
-  RuleCtx quiet;
-  for (const Edit& e : a.edits)
-    if (e.reg == Reg::rip) apply_edit(s, e, quiet); // the kernel peeks where rip now points
+  const State s = with_rip_edits(from, a);
   const auto known = static_cast<Peek>(s.regs.peek);
   if (known != Peek::unknown) {
     out[0] = known;
@@ -314,8 +330,9 @@ void X86Model::deliver(State& s, int sig, RuleCtx& r, Events& ev) const {
   const bool stepping = s.work & work::singlestep;
   if (stepping && r.effect(RuleId::sig_handler_disables_step)) disable_step(s, r);
   if (r.effect(RuleId::sig_handler_frame)) {
+    // The saved frame keeps the peek: it is what the explorer committed the instruction at the
+    // saved rip to be, and rt_sigreturn returns to that same instruction.
     s.saved = s.regs;
-    s.saved.peek = 0; // the peek is re-derived when the frame is restored
     s.regs.pc_space = static_cast<uint8_t>(Loc::Space::handler);
     s.regs.pc = 0;
     s.regs.rax = 0;
@@ -445,7 +462,6 @@ void X86Model::syscall_body(State& s, RuleCtx& r, Events& ev) const {
           static_cast<uint16_t>(x86::rflags_from_sigframe<uint64_t>(s.regs.rflags, s.saved.rflags));
       s.regs = s.saved;
       s.regs.rflags = flags;
-      s.regs.peek = 0;
       s.in_handler = 0;
       s.saved = Frame{};
       ev.frame_replaced = true;
@@ -633,10 +649,9 @@ State X86Model::resume(const State& from, const Action& a, Peek peek, RuleCtx& r
 State X86Model::resume_raw(const State& from, const Action& a, Peek peek, RuleCtx& r,
                            Events& ev) const {
   State s = from;
-  const bool edits_lost = profile_.signal_stop_writes_to_live &&
-                          (s.why == StopWhy::signal_delivery || s.why == StopWhy::initial);
-  if (!a.edits.empty() && edits_lost) ev.writes_lost = true;
-  if (!edits_lost)
+  const bool lost = edits_lost(s);
+  if (!a.edits.empty() && lost) ev.writes_lost = true;
+  if (!lost)
     for (const Edit& e : a.edits) apply_edit(s, e, r);
   const int sig = a.pass ? pass_signal(from, r) : a.signal;
   if (track_last_request_) s.last_request = static_cast<uint8_t>(a.request);

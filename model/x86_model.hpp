@@ -65,6 +65,10 @@ public:
   // Peek outcomes a resume with this request must branch over: writes 1 or 2, returns how many.
   // The instruction it peeks at is the one at rip after the action's edits.
   size_t peeks_for(const State& s, const Action& a, Peek out[2]) const;
+  // Where that instruction is: rip after the action's edits, unless the profile loses them.
+  Loc peek_location(const State& s, const Action& a) const;
+  // Whether register writes at this stop are lost (the bug-signal-frame delta).
+  bool edits_lost(const State& s) const;
 
   State resume(const State& s, const Action& a, Peek peek, RuleCtx& rules, Events& ev) const;
   State execute(const State& s, const Insn& insn, RuleCtx& rules, Events& ev) const;
@@ -97,6 +101,7 @@ private:
   void raise(State& s, int sig, int16_t code, Events& ev, bool shared = false) const;
   void debug_trap(State& s, int16_t code, RuleCtx& r, Events& ev) const;
   void apply_edit(State& s, const Edit& e, RuleCtx& r) const;
+  State with_rip_edits(const State& s, const Action& a) const;
   void stop(State& s, StopWhy why, int sig, int16_t code, SyscallOp op) const;
   void canonicalize(State& s) const;
   State resume_raw(const State& s, const Action& a, Peek peek, RuleCtx& rules, Events& ev) const;
