@@ -6,6 +6,8 @@
 #include "kernel/target.hpp"
 #include "model/profile.hpp"
 #include "props/properties.hpp"
+#include "report/numbers.hpp"
+#include "report/recorded_data.hpp"
 #include "scenario/scenario.hpp"
 
 #include <fmt/core.h>
@@ -49,21 +51,6 @@ uint64_t parse_size(const std::string& text) {
 }
 
 namespace {
-
-std::string human_bytes(uint64_t b) {
-  if (b >= (1ull << 30)) return fmt::format("{:.2f} GiB", b / double(1ull << 30));
-  if (b >= (1ull << 20)) return fmt::format("{:.1f} MiB", b / double(1ull << 20));
-  return fmt::format("{:.0f} KiB", b / 1024.0);
-}
-
-std::string with_commas(uint64_t n) {
-  std::string s = std::to_string(n), out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (i && (s.size() - i) % 3 == 0) out += ',';
-    out += s[i];
-  }
-  return out;
-}
 
 const Profile& profile_or_throw(const std::string& name) {
   if (const Profile* p = find_profile(name)) return *p;
@@ -227,7 +214,9 @@ int cmd_check(const Args& args) {
   add_limit_options(d);
   d.add_options()("property", po::value<std::vector<std::string>>(),
                   "check only this property (repeatable)")(
-      "fail-fast", "stop at the first violation the profile does not expect")("json", "print JSON");
+      "fail-fast", "stop at the first violation the profile does not expect")("json", "print JSON")(
+      "record", po::value<std::string>(),
+      "also write the JSON, with the command, date and kernel, to this data file");
   po::variables_map vm;
   if (!parse_options(args, d, nullptr, vm)) return kOk;
   const Profile& profile = profile_or_throw(vm["profile"].as<std::string>());
@@ -239,7 +228,7 @@ int cmd_check(const Args& args) {
   bool unexpected = false;
   for (const auto& r : rep.results) unexpected |= r.verdict == Verdict::violated;
 
-  if (vm.count("json")) {
+  if (vm.count("json") || vm.count("record")) {
     nlohmann::json props = nlohmann::json::array();
     for (const auto& r : rep.results) {
       nlohmann::json p = {{"property", property_info(r.property).name},
@@ -267,8 +256,12 @@ int cmd_check(const Args& args) {
                         {"rules_covered", rep.rules_covered.count()},
                         {"rules", kRuleCount},
                         {"properties", props}};
-    fmt::print("{}\n", j.dump(2));
-  } else {
+    if (vm.count("record"))
+      report::write_record(vm["record"].as<std::string>(),
+                           report::record_header("check", command_line("check", args)), j);
+    if (vm.count("json")) fmt::print("{}\n", j.dump(2));
+  }
+  if (!vm.count("json")) {
     const double rate = rep.main.seconds > 0 ? rep.main.states / rep.main.seconds : 0;
     fmt::print("profile {}, program bound {}\n", rep.profile, rep.bound);
     fmt::print(
@@ -348,91 +341,154 @@ nlohmann::json trace_json(const Trace& t) {
   return a;
 }
 
+namespace {
+
+// One scenario's run on one target, as cmd_run prints it.
+struct RunOutput {
+  const Scenario* scenario = nullptr;
+  Trace trace;
+  std::vector<RunViolation> violations;
+  std::string where;
+  int code = kOk; // this scenario's own exit code
+};
+
+void print_run(const RunOutput& r, bool json_wanted, nlohmann::json& all, const std::string& target,
+               const std::string& kernel_release) {
+  const Scenario& scenario = *r.scenario;
+  std::optional<size_t> diff;
+  if (scenario.expect) diff = first_difference(*scenario.expect, r.trace);
+  if (json_wanted) {
+    nlohmann::json j = {
+        {"scenario", scenario.source}, {"target", target}, {"trace", trace_json(r.trace)}};
+    if (!kernel_release.empty()) j["kernel"] = kernel_release;
+    nlohmann::json vs = nlohmann::json::array();
+    for (const auto& v : r.violations)
+      vs.push_back({{"property", property_info(v.property).name}, {"line", v.trace_line}});
+    j["violations"] = vs;
+    if (scenario.expect) j["matches_expect"] = !diff.has_value();
+    all.push_back(j);
+    return;
+  }
+  fmt::print("# {} on {}\n", scenario.source, r.where);
+  for (const auto& line : r.trace) fmt::print("{}\n", format_trace_line(line));
+  for (const auto& v : r.violations)
+    fmt::print("# violates {} at trace line {}\n", property_info(v.property).name,
+               v.trace_line + 1);
+  if (diff) {
+    fmt::print("# differs from expect: at line {}\n", *diff + 1);
+    fmt::print("#   expected: {}\n", *diff < scenario.expect->size()
+                                         ? format_trace_line((*scenario.expect)[*diff])
+                                         : "(end)");
+    fmt::print("#   actual:   {}\n",
+               *diff < r.trace.size() ? format_trace_line(r.trace[*diff]) : "(end)");
+  } else if (scenario.expect) {
+    fmt::print("# matches expect\n");
+  }
+}
+
+} // namespace
+
 int cmd_run(const Args& args) {
-  po::options_description d("ptmc run FILE --on TARGET [options]: run a scenario");
-  d.add_options()("file", po::value<std::string>()->required(), "scenario file")(
+  po::options_description d("ptmc run FILE... --on TARGET [options]: run scenarios");
+  d.add_options()("file", po::value<std::vector<std::string>>()->required(),
+                  "scenario files; on a kernel target they run as one batch")(
       "on", po::value<std::string>()->default_value("model"),
       "model, host or qemu-x86_64")("kernel", po::value<std::string>(),
                                     "qemu targets: boot this kernel image instead of Debian's")(
       "timeout", po::value<double>()->default_value(2.0), "seconds for each wait on the tracee")(
       "profile,p", po::value<std::string>(),
-      "run the model with this profile instead of the file's")("json", "print JSON");
+      "run the model with this profile instead of the file's")(
+      "record", po::value<std::string>(),
+      "kernel targets: also write the traces to this data file (for ptmc report)")(
+      "json", "print JSON (an array when several files are given)");
   po::positional_options_description pos;
-  pos.add("file", 1);
+  pos.add("file", -1);
   po::variables_map vm;
   if (!parse_options(args, d, &pos, vm)) return kOk;
-  int code = kOk;
-  auto scenario = load_scenario(vm["file"].as<std::string>(), code);
-  if (!scenario) return code;
-  if (vm.count("profile"))
-    scenario->profile = profile_or_throw(vm["profile"].as<std::string>()).name;
+  const auto files = vm["file"].as<std::vector<std::string>>();
+  std::vector<Scenario> scenarios;
+  for (const auto& file : files) {
+    int code = kOk;
+    auto scenario = load_scenario(file, code);
+    if (!scenario) return code;
+    if (vm.count("profile"))
+      scenario->profile = profile_or_throw(vm["profile"].as<std::string>()).name;
+    scenarios.push_back(std::move(*scenario));
+  }
   const std::string target = vm["on"].as<std::string>();
+  if (vm.count("record") && !kernel::is_target(target))
+    throw UsageError("--record keeps kernel traces; give --on host or a qemu target");
 
-  Trace trace;
-  std::vector<RunViolation> violations;
-  std::string where = target, kernel_release;
+  std::vector<RunOutput> runs(scenarios.size());
+  std::string kernel_release;
   if (target == "model") {
-    const ModelRun run = run_on_model(*scenario, *find_profile(scenario->profile));
-    if (run.error) {
-      fmt::print(stderr, "{}: error: the model cannot run this scenario: {}\n", scenario->source,
-                 *run.error);
-      return kBadInput;
+    for (size_t i = 0; i < scenarios.size(); ++i) {
+      const Scenario& sc = scenarios[i];
+      const ModelRun run = run_on_model(sc, *find_profile(sc.profile));
+      if (run.error) {
+        fmt::print(stderr, "{}: error: the model cannot run this scenario: {}\n", sc.source,
+                   *run.error);
+        return kBadInput;
+      }
+      runs[i] = RunOutput{&sc, run.trace, run.violations, "model:" + sc.profile, kOk};
     }
-    trace = run.trace;
-    violations = run.violations;
-    where = "model:" + scenario->profile;
   } else if (kernel::is_target(target)) {
     kernel::TargetOptions to;
     if (vm.count("kernel")) to.kernel_image = vm["kernel"].as<std::string>();
     to.wait_timeout_s = vm["timeout"].as<double>();
-    const auto res = kernel::run_on_target(target, {*scenario}, to);
+    const auto res = kernel::run_on_target(target, scenarios, to);
     kernel_release = res.kernel_release;
     if (res.error) fmt::print(stderr, "ptmc run: {}: {}\n", target, *res.error);
     if (res.outcomes.empty()) return kBadInput;
-    const auto& o = res.outcomes.front();
-    trace = o.trace;
-    if (o.status != kernel::OutcomeStatus::ok) {
-      fmt::print(stderr, "ptmc run: {} on {}: {}\n", scenario->source, target, o.message);
+    const std::string where =
+        target + (kernel_release.empty() ? "" : " (Linux " + kernel_release + ")");
+    for (size_t i = 0; i < scenarios.size(); ++i) {
+      runs[i].scenario = &scenarios[i];
+      runs[i].where = where;
+      if (i >= res.outcomes.size()) {
+        fmt::print(stderr, "ptmc run: {} on {}: no result\n", scenarios[i].source, target);
+        runs[i].code = kLimit;
+        continue;
+      }
+      const auto& o = res.outcomes[i];
+      runs[i].trace = o.trace;
+      if (o.status != kernel::OutcomeStatus::ok) {
+        fmt::print(stderr, "ptmc run: {} on {}: {}\n", scenarios[i].source, target, o.message);
+        if (o.trace.empty()) runs[i].code = kLimit;
+      }
     }
-    where = target + (kernel_release.empty() ? "" : " (Linux " + kernel_release + ")");
-    if (o.status != kernel::OutcomeStatus::ok && trace.empty()) return kLimit;
+    if (vm.count("record")) {
+      nlohmann::json recorded = nlohmann::json::array();
+      for (size_t i = 0; i < scenarios.size(); ++i) {
+        if (runs[i].code != kOk) continue;
+        Scenario key = scenarios[i];
+        key.expect.reset();
+        recorded.push_back({{"source", scenarios[i].source},
+                            {"scenario", format_scenario(key)},
+                            {"trace", report::trace_lines(runs[i].trace)}});
+      }
+      report::write_record(vm["record"].as<std::string>(),
+                           report::record_header("runs", command_line("run", args)),
+                           {{"target", target}, {"kernel", kernel_release}, {"runs", recorded}});
+    }
   } else {
     std::string known = "model";
     for (const auto& t : kernel::target_names()) known += ", " + t;
     throw UsageError("unknown target '" + target + "' (known: " + known + ")");
   }
 
-  std::optional<size_t> diff;
-  if (scenario->expect) diff = first_difference(*scenario->expect, trace);
-
-  if (vm.count("json")) {
-    nlohmann::json j = {
-        {"scenario", scenario->source}, {"target", target}, {"trace", trace_json(trace)}};
-    if (!kernel_release.empty()) j["kernel"] = kernel_release;
-    nlohmann::json vs = nlohmann::json::array();
-    for (const auto& v : violations)
-      vs.push_back({{"property", property_info(v.property).name}, {"line", v.trace_line}});
-    j["violations"] = vs;
-    if (scenario->expect) j["matches_expect"] = !diff.has_value();
-    fmt::print("{}\n", j.dump(2));
-  } else {
-    fmt::print("# {} on {}\n", scenario->source, where);
-    for (const auto& line : trace) fmt::print("{}\n", format_trace_line(line));
-    for (const auto& v : violations)
-      fmt::print("# violates {} at trace line {}\n", property_info(v.property).name,
-                 v.trace_line + 1);
-    if (diff) {
-      fmt::print("# differs from expect: at line {}\n", *diff + 1);
-      fmt::print("#   expected: {}\n", *diff < scenario->expect->size()
-                                           ? format_trace_line((*scenario->expect)[*diff])
-                                           : "(end)");
-      fmt::print("#   actual:   {}\n",
-                 *diff < trace.size() ? format_trace_line(trace[*diff]) : "(end)");
-    } else if (scenario->expect) {
-      fmt::print("# matches expect\n");
-    }
+  int code = kOk;
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto& r : runs) {
+    if (!r.scenario) continue;
+    print_run(r, vm.count("json") > 0, all, target, kernel_release);
+    int c = r.code;
+    if (c == kOk && r.scenario->expect && first_difference(*r.scenario->expect, r.trace))
+      c = kViolation;
+    code = std::max(code, c);
   }
-  return diff ? kViolation : kOk;
+  if (vm.count("json")) fmt::print("{}\n", (files.size() == 1 ? all.front() : all).dump(2));
+  return code;
 }
 
 } // namespace ptmc::cli

@@ -26,8 +26,15 @@ int cmd_check(const Args& args);
 int cmd_run(const Args& args);
 int cmd_diff(const Args& args);
 int cmd_mutate(const Args& args);
+int cmd_report(const Args& args);
 
 // Shared helpers.
+// The command line after `ptmc`, for a data file's record of what produced it.
+inline Args command_line(const std::string& command, const Args& args) {
+  Args out{command};
+  out.insert(out.end(), args.begin(), args.end());
+  return out;
+}
 uint64_t parse_size(const std::string& text); // "8G", "512M", "4096"
 bool stderr_is_terminal();
 

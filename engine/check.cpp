@@ -40,8 +40,8 @@ Profile with_bound(const Profile& p, const CheckOptions& o) {
   return q;
 }
 
-// Replays a path of labels and writes it down as a scenario: the program choices it made, and
-// the tracer's actions with the explorer's relative edits made absolute.
+} // namespace
+
 Scenario build_counterexample(const X86Model& model, const std::vector<Action>& actions,
                               bool tracesysgood, const std::vector<Label>& path) {
   Scenario sc;
@@ -63,9 +63,10 @@ Scenario build_counterexample(const X86Model& model, const std::vector<Action>& 
           e.loc = Loc{s.pc().space, static_cast<uint16_t>(s.regs.pc + 1)};
           e.value = 0;
         }
-      if (l.peek == Peek::popf && s.pc().space == Loc::Space::program &&
-          s.regs.pc < model.program_length())
-        program.emplace(s.regs.pc, Insn{Op::popf, 0, Arg::buf});
+      const Loc peeked = model.peek_location(s, a); // after the edits, not at the stop
+      if (l.peek == Peek::popf && peeked.space == Loc::Space::program &&
+          peeked.index < model.program_length())
+        program.emplace(peeked.index, Insn{Op::popf, 0, Arg::buf});
       sc.actions.push_back(written);
       s = model.resume(s, a, l.peek, r, ev);
     } else {
@@ -89,6 +90,8 @@ Scenario build_counterexample(const X86Model& model, const std::vector<Action>& 
   // program, so balance it with the pushf the state implies.
   return sc;
 }
+
+namespace {
 
 template <class M>
 void fill_from_violation(PropertyResult& out, const ExploreResult<M>& r, size_t kind,

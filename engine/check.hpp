@@ -3,6 +3,7 @@
 
 #include "engine/explorer.hpp"
 #include "model/profile.hpp"
+#include "model/x86_model.hpp"
 #include "props/properties.hpp"
 #include "scenario/scenario.hpp"
 
@@ -61,6 +62,13 @@ struct ExploreReport {
 };
 ExploreReport explore_profile(const Profile& profile, const CheckOptions& options,
                               const std::optional<std::string>& dot_path);
+
+// Replays a path of labels from the initial state of the given TRACESYSGOOD setting and writes
+// it down as a scenario: the program choices it made, and the tracer's actions (indices into
+// `actions`) with the explorer's relative edits made absolute. Counterexamples and the report's
+// protocol-graph witnesses are both made this way.
+Scenario build_counterexample(const X86Model& model, const std::vector<Action>& actions,
+                              bool tracesysgood, const std::vector<Label>& path);
 
 // The peak resident set size of this process so far (VmHWM), in bytes.
 uint64_t rss_peak_bytes();
