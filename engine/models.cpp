@@ -104,10 +104,13 @@ bool TransparencyModel::agree(const ptmc::State& t, const ptmc::State& u) {
   const auto program_view = [](const ptmc::State& s) {
     return x86::rflags_as_read<uint64_t>(s.regs.rflags, (s.work & work::forced_tf) != 0);
   };
+  // The saved frame's peek is the explorer's commitment about the program, not program state.
+  Frame t_saved = t.saved, u_saved = u.saved;
+  t_saved.peek = u_saved.peek = 0;
   return t.pc() == u.pc() && t.regs.rax == u.regs.rax && t.regs.rbx == u.regs.rbx &&
          t.regs.rsi == u.regs.rsi && program_view(t) == program_view(u) &&
          t.regs.stack_depth == u.regs.stack_depth && t.regs.stack_top == u.regs.stack_top &&
-         t.in_handler == u.in_handler && std::memcmp(&t.saved, &u.saved, sizeof(Frame)) == 0 &&
+         t.in_handler == u.in_handler && std::memcmp(&t_saved, &u_saved, sizeof(Frame)) == 0 &&
          t.pending == u.pending && t.pending_shared == u.pending_shared && t.written == u.written;
 }
 

@@ -445,7 +445,7 @@ private:
              {"transitions", std::to_string(pe.witness_transitions)},
              {"scenario", format_scenario(pe.witness)}});
       }
-      m["figure"] = figure(difference_drawing(d, "difference-" + base + "--" + p.name,
+      m["graph"] = figure(difference_drawing(d, "difference-" + base + "--" + p.name,
                                               [](size_t i) { return "#d" + std::to_string(i); }),
                            base + " against " + p.name);
       index["differences"].push_back({{"base", base},
