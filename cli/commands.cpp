@@ -108,7 +108,15 @@ void add_limit_options(po::options_description& d) {
 
 } // namespace
 
-// ---- profiles, props ------------------------------------------------------------------------
+// ---- profiles, props, rules ------------------------------------------------------------------
+
+namespace {
+std::vector<std::string> layer_paths(const Profile& p) {
+  std::vector<std::string> out;
+  for (Layer l : p.layers) out.emplace_back(layer_info(l).path);
+  return out;
+}
+} // namespace
 
 int cmd_profiles(const Args& args) {
   po::options_description d("ptmc profiles: list the profiles");
@@ -122,12 +130,15 @@ int cmd_profiles(const Args& args) {
                    {"parent", p.parent},
                    {"arch", p.arch},
                    {"summary", p.summary},
+                   {"layers", layer_paths(p)},
                    {"bound", p.domain.program_bound}});
     fmt::print("{}\n", j.dump(2));
     return kOk;
   }
+  size_t width = 0;
+  for (const auto& p : profiles()) width = std::max(width, p.name.size());
   for (const auto& p : profiles())
-    fmt::print("{:<22} {}{}\n", p.name, p.summary,
+    fmt::print("{:<{}} {}{}\n", p.name, width, p.summary,
                p.parent.empty() ? "" : " [delta on " + p.parent + "]");
   return kOk;
 }
@@ -152,6 +163,53 @@ int cmd_props(const Args& args) {
     fmt::print("{:<28} [{}] {}\n", p.name, method_name(p.method), p.meaning);
     if (vm.count("verbose")) fmt::print("    {}\n\n", p.definition);
   }
+  return kOk;
+}
+
+int cmd_rules(const Args& args) {
+  po::options_description d("ptmc rules [--profile P] [--layer L]: list the model's rules, layer "
+                            "by layer, with the source each follows");
+  d.add_options()("profile,p", po::value<std::string>(), "only the rules of this profile's layers")(
+      "layer,l", po::value<std::string>(), "only this layer (e.g. linux/x86_64)")("json",
+                                                                                  "print JSON");
+  po::variables_map vm;
+  if (!parse_options(args, d, nullptr, vm)) return kOk;
+  RuleSet wanted;
+  wanted.set();
+  if (vm.count("profile")) wanted = profile_or_throw(vm["profile"].as<std::string>()).rules();
+  if (vm.count("layer")) {
+    const std::string name = vm["layer"].as<std::string>();
+    std::vector<Layer> match;
+    std::string known;
+    for (size_t i = 0; i < kLayerCount; ++i) {
+      const LayerInfo& li = layer_info(static_cast<Layer>(i));
+      known += (known.empty() ? "" : ", ") + std::string(li.path);
+      if (li.path == name) match.push_back(li.id);
+    }
+    if (match.empty()) throw UsageError("unknown layer '" + name + "' (known: " + known + ")");
+    wanted &= rules_of(match);
+  }
+  nlohmann::json j = nlohmann::json::array();
+  std::optional<Layer> current;
+  for (const RuleInfo& r : rule_table()) {
+    if (!wanted.test(static_cast<size_t>(r.id))) continue;
+    if (vm.count("json")) {
+      j.push_back({{"rule", r.name},
+                   {"layer", layer_info(r.layer).path},
+                   {"kind", rule_kind_name(r.kind)},
+                   {"source", r.source},
+                   {"summary", r.summary}});
+      continue;
+    }
+    if (current != r.layer) {
+      fmt::print("{}{} ({})\n", current ? "\n" : "", layer_info(r.layer).path,
+                 layer_info(r.layer).title);
+      current = r.layer;
+    }
+    fmt::print("  {:<32} {:<8} {}\n  {:<32} {:<8} {}\n", r.name, rule_kind_name(r.kind), r.summary,
+               "", "", r.source);
+  }
+  if (vm.count("json")) fmt::print("{}\n", j.dump(2));
   return kOk;
 }
 
@@ -254,7 +312,7 @@ int cmd_check(const Args& args) {
                         {"complete", rep.complete},
                         {"rss_peak_bytes", rep.rss_peak_bytes},
                         {"rules_covered", rep.rules_covered.count()},
-                        {"rules", kRuleCount},
+                        {"rules", rep.rules_total},
                         {"properties", props}};
     if (vm.count("record"))
       report::write_record(vm["record"].as<std::string>(),
@@ -269,7 +327,7 @@ int cmd_check(const Args& args) {
         with_commas(rep.main.states), with_commas(rep.main.transitions), rep.main.depth,
         rep.main.seconds, with_commas(static_cast<uint64_t>(rate)),
         human_bytes(rep.rss_peak_bytes));
-    fmt::print("rules exercised: {} of {}\n\n", rep.rules_covered.count(), kRuleCount);
+    fmt::print("rules exercised: {} of {}\n\n", rep.rules_covered.count(), rep.rules_total);
     fmt::print("{:<28} {:<19} {:>11} {:>6} {:>8} {:>10}\n", "property", "verdict", "states",
                "depth", "time", "memory");
     for (const auto& r : rep.results)

@@ -1,7 +1,8 @@
 #include "engine/check.hpp"
 
+#include "engine/counterexample.hpp"
 #include "engine/models.hpp"
-#include "model/x86_model.hpp"
+#include "model/models.hpp"
 
 #include <fstream>
 #include <map>
@@ -40,62 +41,9 @@ Profile with_bound(const Profile& p, const CheckOptions& o) {
   return q;
 }
 
-} // namespace
-
-Scenario build_counterexample(const X86Model& model, const std::vector<Action>& actions,
-                              bool tracesysgood, const std::vector<Label>& path) {
-  Scenario sc;
-  sc.profile = model.profile().name;
-  sc.options.tracesysgood = tracesysgood;
-  const auto& body = model.handler();
-  sc.handler.assign(body.begin(), body.end() - 4); // without the fixed tail
-  State s = model.initial_states(tracesysgood).front();
-  std::map<size_t, Insn> program;
-  bool reached_tail = false;
-  for (const Label& l : path) {
-    RuleCtx r(model.profile().mutation);
-    Events ev;
-    if (l.who == Label::Who::tracer) {
-      const Action& a = actions[l.index];
-      Action written = a;
-      for (Edit& e : written.edits)
-        if (is_skip_next(e)) {
-          e.loc = Loc{s.pc().space, static_cast<uint16_t>(s.regs.pc + 1)};
-          e.value = 0;
-        }
-      const Loc peeked = model.peek_location(s, a); // after the edits, not at the stop
-      if (l.peek == Peek::popf && peeked.space == Loc::Space::program &&
-          peeked.index < model.program_length())
-        program.emplace(peeked.index, Insn{Op::popf, 0, Arg::buf});
-      sc.actions.push_back(written);
-      s = model.resume(s, a, l.peek, r, ev);
-    } else {
-      const bool chosen = l.index < model.alphabet().size();
-      const Insn in = chosen ? model.alphabet()[l.index] : *model.fixed_insn(s.pc());
-      if (s.pc().space == Loc::Space::program) {
-        if (chosen)
-          program[s.regs.pc] = in;
-        else
-          reached_tail = true;
-      }
-      s = model.execute(s, in, r, ev);
-    }
-  }
-  size_t length = reached_tail ? model.program_length() : 0;
-  if (!reached_tail && !program.empty()) length = program.rbegin()->first + 1;
-  sc.program.assign(length, Insn{Op::nop, 0, Arg::buf});
-  for (const auto& [i, in] : program)
-    if (i < length) sc.program[i] = in;
-  // A pushf the path never reached leaves a later popf unbalanced; the model refuses such a
-  // program, so balance it with the pushf the state implies.
-  return sc;
-}
-
-namespace {
-
-template <class M>
-void fill_from_violation(PropertyResult& out, const ExploreResult<M>& r, size_t kind,
-                         const X86Model& model, const std::vector<Action>& actions,
+template <class E, class M>
+void fill_from_violation(PropertyResult& out, const ExploreResult<E>& r, size_t kind,
+                         const M& model, const std::vector<Action>& actions,
                          const std::vector<bool>& root_tsg) {
   const auto& v = r.first_violation[kind];
   if (!v) return;
@@ -111,8 +59,8 @@ void fill_from_violation(PropertyResult& out, const ExploreResult<M>& r, size_t 
 
 // no-deadlock: the states from which a tracer that only resumes (no signal, no edits) can force
 // the tracee to end, whatever the program does. A least fixpoint, computed by sweeps.
-std::vector<bool> tracer_can_end(const ExploreResult<MonitoredModel>& r,
-                                 const std::vector<uint8_t>& phase) {
+template <class E>
+std::vector<bool> tracer_can_end(const ExploreResult<E>& r, const std::vector<uint8_t>& phase) {
   const size_t n = r.stats.states;
   std::vector<bool> win(n, false);
   for (size_t i = 0; i < n; ++i)
@@ -150,16 +98,13 @@ std::vector<bool> tracer_can_end(const ExploreResult<MonitoredModel>& r,
   return win;
 }
 
-} // namespace
-
-CheckReport check_profile(const Profile& base, const CheckOptions& options) {
-  const Profile profile = with_bound(base, options);
+template <class M> CheckReport check_model(const Profile& profile, const CheckOptions& options) {
   CheckReport report;
   report.profile = profile.name;
   report.bound = profile.domain.program_bound;
-  const X86Model model(profile, std::nullopt, profile.domain.handler);
+  const M model(profile, std::nullopt, profile.domain.handler);
   std::vector<bool> root_tsg;
-  for (const State& s : model.initial_states()) root_tsg.push_back(s.tracesysgood != 0);
+  for (const auto& s : model.initial_states()) root_tsg.push_back(s.tracesysgood != 0);
 
   auto wanted = [&](PropertyId p) {
     if (options.only.empty()) return true;
@@ -199,9 +144,9 @@ CheckReport check_profile(const Profile& base, const CheckOptions& options) {
   for (bool with_tf : {false, true}) {
     const PropertyId id = with_tf ? PropertyId::tf_transparency : PropertyId::transparency;
     if (!wanted(id) || failed_fast) continue;
-    X86Model passing = model;
+    M passing = model;
     passing.track_last_request(true); // the product's tracer resumes with sig=pass
-    const TransparencyModel product(passing, with_tf);
+    const TransparencyModel<M> product(passing, with_tf);
     ExploreLimits pl;
     pl.max_states = options.max_states;
     pl.max_bytes = options.max_bytes;
@@ -217,7 +162,7 @@ CheckReport check_profile(const Profile& base, const CheckOptions& options) {
 
   // 2. The monitored exploration: every monitor property, determinism, and the edges for the
   //    graph pass (no-deadlock).
-  const MonitoredModel monitored(model, wanted(PropertyId::determinism));
+  const MonitoredModel<M> monitored(model, wanted(PropertyId::determinism));
   if (!failed_fast) {
     ExploreLimits limits;
     limits.max_states = options.max_states;
@@ -273,16 +218,17 @@ CheckReport check_profile(const Profile& base, const CheckOptions& options) {
   for (auto& pr : report.results)
     if (pr.counterexample) pr.depth = static_cast<uint32_t>(pr.counterexample_length);
 
-  report.rules_covered = monitored.covered();
+  report.rules_covered = monitored.covered() & profile.rules();
+  report.rules_total = profile.rules().count();
   report.rss_peak_bytes = rss_peak_bytes();
   return report;
 }
 
-ExploreReport explore_profile(const Profile& base, const CheckOptions& options,
-                              const std::optional<std::string>& dot_path) {
-  const Profile profile = with_bound(base, options);
-  const X86Model model(profile, std::nullopt, profile.domain.handler);
-  const MonitoredModel monitored(model, false);
+template <class M>
+ExploreReport explore_model(const Profile& profile, const CheckOptions& options,
+                            const std::optional<std::string>& dot_path) {
+  const M model(profile, std::nullopt, profile.domain.handler);
+  const MonitoredModel<M> monitored(model, false);
   ExploreLimits limits;
   limits.max_states = options.max_states;
   limits.max_bytes = options.max_bytes;
@@ -304,7 +250,7 @@ ExploreReport explore_profile(const Profile& base, const CheckOptions& options,
       f << "digraph \"" << profile.name
         << "\" {\n  node [shape=box, fontname=monospace, fontsize=9];\n";
       for (size_t i = 0; i < r.states.size(); ++i) {
-        const State& s = r.states[i].s;
+        const auto& s = r.states[i].s;
         std::string text = s.phase == Phase::user ? "user at=" + format_loc(s.pc())
                                                   : format_trace_line(model.observe(s, rules));
         f << "  s" << i << " [label=\"" << i << ": " << text << "\"";
@@ -327,6 +273,22 @@ ExploreReport explore_profile(const Profile& base, const CheckOptions& options,
   }
   out.rss_peak_bytes = rss_peak_bytes();
   return out;
+}
+
+} // namespace
+
+CheckReport check_profile(const Profile& base, const CheckOptions& options) {
+  const Profile profile = with_bound(base, options);
+  return with_model(
+      profile, [&]<class M>(std::type_identity<M>) { return check_model<M>(profile, options); });
+}
+
+ExploreReport explore_profile(const Profile& base, const CheckOptions& options,
+                              const std::optional<std::string>& dot_path) {
+  const Profile profile = with_bound(base, options);
+  return with_model(profile, [&]<class M>(std::type_identity<M>) {
+    return explore_model<M>(profile, options, dot_path);
+  });
 }
 
 } // namespace ptmc

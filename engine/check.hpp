@@ -3,7 +3,6 @@
 
 #include "engine/explorer.hpp"
 #include "model/profile.hpp"
-#include "model/x86_model.hpp"
 #include "props/properties.hpp"
 #include "scenario/scenario.hpp"
 
@@ -46,9 +45,10 @@ struct CheckReport {
   std::string profile;
   int bound = 0;
   std::vector<PropertyResult> results;
-  ExploreStats main;     // the monitored exploration
-  RuleSet rules_covered; // rules some explored transition consulted
-  bool complete = true;  // every exploration covered its whole space
+  ExploreStats main;      // the monitored exploration
+  RuleSet rules_covered;  // rules of the profile's layers some explored transition consulted
+  size_t rules_total = 0; // rules of the profile's layers
+  bool complete = true;   // every exploration covered its whole space
   uint64_t rss_peak_bytes = 0;
 };
 
@@ -62,13 +62,6 @@ struct ExploreReport {
 };
 ExploreReport explore_profile(const Profile& profile, const CheckOptions& options,
                               const std::optional<std::string>& dot_path);
-
-// Replays a path of labels from the initial state of the given TRACESYSGOOD setting and writes
-// it down as a scenario: the program choices it made, and the tracer's actions (indices into
-// `actions`) with the explorer's relative edits made absolute. Counterexamples and the report's
-// protocol-graph witnesses are both made this way.
-Scenario build_counterexample(const X86Model& model, const std::vector<Action>& actions,
-                              bool tracesysgood, const std::vector<Label>& path);
 
 // The peak resident set size of this process so far (VmHWM), in bytes.
 uint64_t rss_peak_bytes();

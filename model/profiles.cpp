@@ -94,6 +94,28 @@ std::vector<Profile> make_profiles() {
       delta(linux, "bug-rflags-assign", "seed bug 3: single-step does rflags = TF, not |= TF");
   assign.step_arm_assigns = true;
   all.push_back(assign);
+
+  // Design variants for the RFC's open questions (seed part 2): what a kernel could do instead of
+  // Linux. Each changes one decision; `ptmc check` says which properties it keeps.
+  Profile twice = delta(linux, "variant-step-twice",
+                        "design variant: single-step stops twice around a syscall (at entry, like "
+                        "PTRACE_SYSCALL, and at exit)");
+  twice.step_around_syscall = StepAroundSyscall::before_and_after;
+  all.push_back(twice);
+
+  Profile before = delta(linux, "variant-step-at-entry",
+                         "design variant: single-step stops once around a syscall, at entry");
+  before.step_around_syscall = StepAroundSyscall::before;
+  all.push_back(before);
+
+  Profile emu_exit = delta(linux, "variant-sysemu-step-exit",
+                           "design variant: SYSEMU_SINGLESTEP reports the step at syscall exit "
+                           "even for an emulated syscall");
+  emu_exit.sysemu_step_reports_exit = true;
+  std::erase_if(emu_exit.expected, [](const ExpectedViolation& e) {
+    return e.property == "sysemu-step-granularity"; // the quirk this variant removes
+  });
+  all.push_back(emu_exit);
   return all;
 }
 

@@ -1,8 +1,8 @@
 #include "report/protocol_graph.hpp"
 
-#include "engine/check.hpp"
+#include "engine/counterexample.hpp"
 #include "engine/models.hpp"
-#include "model/x86_model.hpp"
+#include "model/models.hpp"
 
 #include <boost/graph/breadth_first_search.hpp>
 #include <boost/graph/compressed_sparse_row_graph.hpp>
@@ -206,13 +206,11 @@ struct EdgeAcc {
   size_t best_line = 0;
 };
 
-} // namespace
-
-ProtocolResult build_protocol_graph(const Profile& base, const ProtocolOptions& options) {
-  Profile profile = base;
-  profile.domain.program_bound = options.bound;
-  const X86Model model(profile, std::nullopt, profile.domain.handler);
-  const MonitoredModel monitored(model, false);
+// The graph of one profile whose transition function is M (model/models.hpp with_model).
+template <class M>
+ProtocolResult protocol_graph_of(const Profile& profile, const ProtocolOptions& options) {
+  const M model(profile, std::nullopt, profile.domain.handler);
+  const MonitoredModel<M> monitored(model, false);
   ExploreLimits limits;
   limits.store_edges = true;
   limits.keep_states = true;
@@ -237,7 +235,7 @@ ProtocolResult build_protocol_graph(const Profile& base, const ProtocolOptions& 
   std::map<StopClass, uint64_t> class_states;
   std::vector<bool> is_stop(n, false);
   for (size_t i = 0; i < n; ++i) {
-    const State& s = r.states[i].s;
+    const auto& s = r.states[i].s;
     if (s.phase != Phase::stopped && !s.dead()) continue;
     is_stop[i] = true;
     state_class[i] = stop_class(model.observe(s, observe_rules));
@@ -346,6 +344,16 @@ ProtocolResult build_protocol_graph(const Profile& base, const ProtocolOptions& 
     boost::add_edge(key.from, key.to, pe, out.graph);
   }
   return out;
+}
+
+} // namespace
+
+ProtocolResult build_protocol_graph(const Profile& base, const ProtocolOptions& options) {
+  Profile profile = base;
+  profile.domain.program_bound = options.bound;
+  return with_model(profile, [&]<class M>(std::type_identity<M>) {
+    return protocol_graph_of<M>(profile, options);
+  });
 }
 
 } // namespace ptmc::report

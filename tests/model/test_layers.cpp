@@ -1,0 +1,116 @@
+// The layer registry: every rule belongs to one layer, names are unique, and a profile counts
+// only its own layers' rules (docs/model-layers.md).
+#include "engine/runner.hpp"
+#include "model/profile.hpp"
+#include "model/rules.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+namespace ptmc {
+namespace {
+
+TEST(Layers, RuleNamesAreUniqueAcrossLayers) {
+  std::set<std::string> names;
+  for (const RuleInfo& r : rule_table())
+    EXPECT_TRUE(names.insert(std::string(r.name)).second) << r.name;
+}
+
+TEST(Layers, EachRuleIsFoundByItsNameAndKeepsItsLayer) {
+  for (const RuleInfo& r : rule_table()) {
+    const auto id = rule_by_name(r.name);
+    ASSERT_TRUE(id.has_value()) << r.name;
+    EXPECT_EQ(rule_info(*id).layer, r.layer);
+    EXPECT_FALSE(r.source.empty()) << r.name << " cites no source";
+  }
+}
+
+TEST(Layers, LinuxX86_64IsTheThreeLayersAndTheirRulesOnly) {
+  const Profile& p = *find_profile("linux-x86_64");
+  const RuleSet own = p.rules();
+  size_t per_layer[kLayerCount] = {};
+  for (const RuleInfo& r : rule_table())
+    if (own.test(static_cast<size_t>(r.id))) ++per_layer[static_cast<size_t>(r.layer)];
+  EXPECT_EQ(per_layer[static_cast<size_t>(Layer::linux_generic)], 29u);
+  EXPECT_EQ(per_layer[static_cast<size_t>(Layer::linux_x86_64)], 22u);
+  EXPECT_EQ(per_layer[static_cast<size_t>(Layer::cpu_x86_64)], 3u);
+  EXPECT_EQ(own.count(), 54u);
+}
+
+TEST(Layers, RulesOfALayerAreExactlyThoseTaggedWithIt) {
+  for (size_t l = 0; l < kLayerCount; ++l) {
+    const RuleSet set = rules_of({static_cast<Layer>(l)});
+    for (const RuleInfo& r : rule_table())
+      EXPECT_EQ(set.test(static_cast<size_t>(r.id)), static_cast<size_t>(r.layer) == l) << r.name;
+  }
+}
+
+TEST(Layers, SeededBugsKeepTheirParentsLayers) {
+  const Profile& linux = *find_profile("linux-x86_64");
+  for (const Profile& p : profiles()) {
+    if (p.parent == linux.name) EXPECT_EQ(p.rules(), linux.rules()) << p.name;
+  }
+}
+
+} // namespace
+} // namespace ptmc
+
+// ---- Design variants (issue 14's questions 2 and 3) ---------------------------------------------
+// Each expectation follows from the variant's definition in model/profile.hpp, not from a run.
+
+namespace ptmc {
+namespace {
+
+Trace step_over_getpid(const char* profile, Request req) {
+  Scenario s;
+  s.profile = profile;
+  s.options.tracesysgood = true;
+  s.program = {Insn{Op::set_nr, nr::getpid, Arg::buf}, Insn{Op::syscall, 0, Arg::buf},
+               Insn{Op::nop, 0, Arg::buf}};
+  s.actions = {Action{req, 0, false, {}}, Action{req, 0, false, {}}, Action{req, 0, false, {}},
+               Action{req, 0, false, {}}};
+  const ModelRun r = run_on_model(s, *find_profile(profile));
+  EXPECT_FALSE(r.error.has_value());
+  return r.trace;
+}
+
+TEST(Variants, StepTwiceStopsAtEntryThenAtExit) {
+  const Trace t = step_over_getpid("variant-step-twice", Request::singlestep);
+  ASSERT_GE(t.size(), 4u);
+  EXPECT_EQ(t[1].kind, StopKind::step);          // after `nr getpid`
+  EXPECT_EQ(t[2].kind, StopKind::syscall_enter); // the extra stop, before the syscall runs
+  EXPECT_EQ(t[2].orig_rax, nr::getpid);
+  EXPECT_EQ(t[3].kind, StopKind::step); // the exit report, as on Linux
+  EXPECT_EQ(t[3].si_code, code::trap_brkpt);
+  EXPECT_EQ(t[3].rax, kPidToken);
+}
+
+TEST(Variants, StepAtEntryHasNoExitReport) {
+  const Trace t = step_over_getpid("variant-step-at-entry", Request::singlestep);
+  ASSERT_GE(t.size(), 4u);
+  EXPECT_EQ(t[2].kind, StopKind::syscall_enter);
+  // Nothing at exit: the next stop is the #DB after the nop that follows the syscall.
+  EXPECT_EQ(t[3].kind, StopKind::step);
+  EXPECT_EQ(t[3].si_code, code::trap_trace);
+  EXPECT_EQ(t[3].at, (Loc{Loc::Space::program, 3}));
+}
+
+TEST(Variants, SysemuStepExitReportsTheEmulatedSyscall) {
+  // Linux (report_single_step under SYSCALL_EMU) says nothing at exit; the variant reports.
+  const Trace linux = step_over_getpid("linux-x86_64", Request::sysemu_singlestep);
+  const Trace variant = step_over_getpid("variant-sysemu-step-exit", Request::sysemu_singlestep);
+  ASSERT_GE(linux.size(), 4u);
+  ASSERT_GE(variant.size(), 4u);
+  EXPECT_EQ(linux[2].kind, StopKind::syscall_enter);
+  EXPECT_EQ(variant[2].kind, StopKind::syscall_enter);
+  EXPECT_EQ(linux[3].at, (Loc{Loc::Space::program, 3})); // the nop ran too
+  EXPECT_EQ(variant[3].kind, StopKind::step);
+  EXPECT_EQ(variant[3].si_code, code::trap_brkpt);
+  EXPECT_EQ(variant[3].at, (Loc{Loc::Space::program, 2})); // right after the syscall
+  EXPECT_EQ(variant[3].rax, -38);                          // emulated: -ENOSYS left in place
+}
+
+} // namespace
+} // namespace ptmc
