@@ -1,4 +1,5 @@
 #include "cli/commands.hpp"
+#include "cli/diff_core.hpp"
 
 #include "cli/options.hpp"
 #include "engine/check.hpp"
@@ -356,7 +357,9 @@ int cmd_check(const Args& args) {
 
 // ---- run ------------------------------------------------------------------------------------
 
-std::optional<Scenario> load_scenario(const std::string& path, int& exit_code) {
+// The scenarios of one file: one, or several back to back (a batch, such as a report's
+// witnesses/PROFILE.ptmc). In a batch each scenario's source is "FILE#N", N counting from 0.
+std::optional<std::vector<Scenario>> load_scenarios(const std::string& path, int& exit_code) {
   std::ifstream f(path);
   if (!f) {
     fmt::print(stderr, "ptmc: error: cannot read '{}'\n", path);
@@ -365,19 +368,25 @@ std::optional<Scenario> load_scenario(const std::string& path, int& exit_code) {
   }
   std::stringstream ss;
   ss << f.rdbuf();
-  auto parsed = parse_scenario(ss.str(), path);
+  auto parsed = parse_batch(ss.str(), path);
+  if (!parsed.error && parsed.scenarios.empty())
+    parsed.error = parse_scenario(ss.str(), path).error; // the single-file message for no header
   if (parsed.error) {
     fmt::print(stderr, "{}\n", parsed.error->what());
     exit_code = kBadInput;
     return std::nullopt;
   }
-  if (!find_profile(parsed.scenario->profile)) {
-    fmt::print(stderr, "{}: error: unknown profile '{}' (see 'ptmc profiles')\n", path,
-               parsed.scenario->profile);
-    exit_code = kBadInput;
-    return std::nullopt;
+  for (size_t i = 0; i < parsed.scenarios.size(); ++i) {
+    Scenario& s = parsed.scenarios[i];
+    if (parsed.scenarios.size() > 1) s.source = fmt::format("{}#{}", path, i);
+    if (!find_profile(s.profile)) {
+      fmt::print(stderr, "{}: error: unknown profile '{}' (see 'ptmc profiles')\n", s.source,
+                 s.profile);
+      exit_code = kBadInput;
+      return std::nullopt;
+    }
   }
-  return parsed.scenario;
+  return std::move(parsed.scenarios);
 }
 
 nlohmann::json trace_json(const Trace& t) {
@@ -449,11 +458,16 @@ void print_run(const RunOutput& r, bool json_wanted, nlohmann::json& all, const 
 int cmd_run(const Args& args) {
   po::options_description d("ptmc run FILE... --on TARGET [options]: run scenarios");
   d.add_options()("file", po::value<std::vector<std::string>>()->required(),
-                  "scenario files; on a kernel target they run as one batch")(
-      "on", po::value<std::string>()->default_value("model"),
-      "model, host or qemu-x86_64")("kernel", po::value<std::string>(),
-                                    "qemu targets: boot this kernel image instead of Debian's")(
-      "timeout", po::value<double>()->default_value(2.0), "seconds for each wait on the tracee")(
+                  "scenario files (a file may hold several scenarios back to back); on a kernel "
+                  "target they run as one batch")("on",
+                                                  po::value<std::string>()->default_value("model"),
+                                                  "model, host, qemu-x86_64 or qemu-aarch64")(
+      "kernel", po::value<std::string>(),
+      "qemu targets: boot this kernel image instead of Debian's")(
+      "only", po::value<size_t>(),
+      "run only scenario N (counting from 0) of each file, e.g. edge eN of a report's "
+      "witnesses/PROFILE.ptmc")("timeout", po::value<double>()->default_value(2.0),
+                                "seconds for each wait on the tracee")(
       "profile,p", po::value<std::string>(),
       "run the model with this profile instead of the file's")(
       "record", po::value<std::string>(),
@@ -467,11 +481,20 @@ int cmd_run(const Args& args) {
   std::vector<Scenario> scenarios;
   for (const auto& file : files) {
     int code = kOk;
-    auto scenario = load_scenario(file, code);
-    if (!scenario) return code;
-    if (vm.count("profile"))
-      scenario->profile = profile_or_throw(vm["profile"].as<std::string>()).name;
-    scenarios.push_back(std::move(*scenario));
+    auto loaded = load_scenarios(file, code);
+    if (!loaded) return code;
+    if (vm.count("only")) {
+      const size_t n = vm["only"].as<size_t>();
+      if (n >= loaded->size())
+        throw UsageError(fmt::format("--only {}: {} holds {} scenario(s), numbered from 0", n, file,
+                                     loaded->size()));
+      *loaded = {std::move((*loaded)[n])};
+    }
+    for (auto& scenario : *loaded) {
+      if (vm.count("profile"))
+        scenario.profile = profile_or_throw(vm["profile"].as<std::string>()).name;
+      scenarios.push_back(std::move(scenario));
+    }
   }
   const std::string target = vm["on"].as<std::string>();
   if (vm.count("record") && !kernel::is_target(target))
@@ -491,6 +514,9 @@ int cmd_run(const Args& args) {
       runs[i] = RunOutput{&sc, run.trace, run.violations, "model:" + sc.profile, kOk};
     }
   } else if (kernel::is_target(target)) {
+    for (const Scenario& sc : scenarios)
+      if (const auto why = cli::target_arch_mismatch(*find_profile(sc.profile), target))
+        throw UsageError(sc.source + ": " + *why);
     kernel::TargetOptions to;
     if (vm.count("kernel")) to.kernel_image = vm["kernel"].as<std::string>();
     to.wait_timeout_s = vm["timeout"].as<double>();
@@ -545,7 +571,7 @@ int cmd_run(const Args& args) {
       c = kViolation;
     code = std::max(code, c);
   }
-  if (vm.count("json")) fmt::print("{}\n", (files.size() == 1 ? all.front() : all).dump(2));
+  if (vm.count("json")) fmt::print("{}\n", (scenarios.size() == 1 ? all.front() : all).dump(2));
   return code;
 }
 

@@ -50,7 +50,8 @@ struct Profile {
   std::string arch = "x86_64";
   // The layers whose rules this profile's transition function consults, and only those: coverage,
   // mutation and "confirmed by a real kernel" count these.
-  std::vector<Layer> layers = {Layer::linux_generic, Layer::linux_x86_64, Layer::cpu_x86_64};
+  std::vector<Layer> layers = {Layer::linux_generic, Layer::linux_entry, Layer::linux_x86_64,
+                               Layer::cpu_x86_64};
 
   // The deltas.
   uint64_t fmask = x86::kLinuxFmask;       // bug-no-fmask: without TF

@@ -29,7 +29,9 @@ enum class Syscall : uint8_t { none, read, write, getpid, kill, exit_group, rt_s
 
 // A syscall's arguments as the alphabet can set them, read from the arch's registers.
 struct SyscallArgs {
-  uint8_t arg0;      // write's fd, kill's pid, exit_group's status
+  // write's fd, kill's pid, exit_group's status. On x86_64 it is rdi (0, or the signal number
+  // in a handler); on arm64 it is x0, which is also the result register, so any earlier result.
+  int64_t arg0;
   bool buffer_valid; // write's buffer is readable memory
   int signal;        // kill's signal, or 0 when the argument is no signal the model knows
 };
@@ -39,6 +41,15 @@ enum class UserExit : uint8_t { retired, syscall, breakpoint, unrepresentable };
 struct UserStep {
   UserExit exit = UserExit::retired;
   bool single_step_trap = false; // the CPU raises the single-step exception after it
+  bool completed = true;         // false: its exception came before it completed (arm64 brk)
+};
+
+// The rules an architecture's syscall entry and exit work consults: the generic entry code's
+// (model/linux/entry/rules.hpp) where the architecture selects CONFIG_GENERIC_ENTRY, or its own
+// with its own sources (arm64 in 6.1). The decisions are the same and made here, once; only who
+// makes them, and the condition of the exit step report (Arch::exit_step_wanted), differ.
+struct SyscallWorkRules {
+  RuleId work_captured, entry_stop, emu_skips, exit_step_report, exit_trace_stop;
 };
 
 template <class Arch> class LinuxModel {
@@ -99,7 +110,9 @@ private:
   void syscall_body(State& s, RuleCtx& r, Events& ev) const;
   void syscall_exit_work(State& s, RuleCtx& r, Events& ev) const;
   // kernel/signal.c
-  void exit_to_user(State& s, RuleCtx& r, Events& ev) const;
+  // `in_get_signal`: resuming from a signal-delivery-stop whose signal was discarded, so the
+  // same get_signal loop goes on (no new arch signal-handling entry, Arch::before_signal).
+  void exit_to_user(State& s, RuleCtx& r, Events& ev, bool in_get_signal = false) const;
   void deliver(State& s, int sig, RuleCtx& r, Events& ev) const;
   void raise(State& s, int sig, int16_t code, Events& ev, bool shared = false) const;
   void trap(State& s, int16_t code, RuleCtx& r, Events& ev) const;

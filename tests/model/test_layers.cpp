@@ -8,6 +8,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 namespace ptmc {
 namespace {
@@ -27,16 +28,50 @@ TEST(Layers, EachRuleIsFoundByItsNameAndKeepsItsLayer) {
   }
 }
 
-TEST(Layers, LinuxX86_64IsTheThreeLayersAndTheirRulesOnly) {
-  const Profile& p = *find_profile("linux-x86_64");
+// How many rules of each layer a profile counts.
+std::vector<size_t> rules_per_layer(const Profile& p) {
   const RuleSet own = p.rules();
-  size_t per_layer[kLayerCount] = {};
+  std::vector<size_t> per_layer(kLayerCount, 0);
   for (const RuleInfo& r : rule_table())
     if (own.test(static_cast<size_t>(r.id))) ++per_layer[static_cast<size_t>(r.layer)];
-  EXPECT_EQ(per_layer[static_cast<size_t>(Layer::linux_generic)], 29u);
+  return per_layer;
+}
+
+TEST(Layers, LinuxX86_64IsItsFourLayersAndTheirRulesOnly) {
+  const Profile& p = *find_profile("linux-x86_64");
+  const auto per_layer = rules_per_layer(p);
+  EXPECT_EQ(per_layer[static_cast<size_t>(Layer::linux_generic)], 24u);
+  EXPECT_EQ(per_layer[static_cast<size_t>(Layer::linux_entry)], 5u);
   EXPECT_EQ(per_layer[static_cast<size_t>(Layer::linux_x86_64)], 22u);
   EXPECT_EQ(per_layer[static_cast<size_t>(Layer::cpu_x86_64)], 3u);
-  EXPECT_EQ(own.count(), 54u);
+  EXPECT_EQ(p.rules().count(), 54u);
+}
+
+// arm64 in 6.1 has no generic entry: the generic layer, its own glue and CPU, nothing of x86.
+TEST(Layers, LinuxAarch64UsesTheGenericLayerWithItsOwnGlueAndCpu) {
+  const Profile& p = *find_profile("linux-aarch64");
+  EXPECT_EQ(p.arch, "aarch64");
+  const auto per_layer = rules_per_layer(p);
+  EXPECT_EQ(per_layer[static_cast<size_t>(Layer::linux_generic)], 24u);
+  EXPECT_EQ(per_layer[static_cast<size_t>(Layer::linux_entry)], 0u);
+  EXPECT_EQ(per_layer[static_cast<size_t>(Layer::linux_x86_64)], 0u);
+  EXPECT_EQ(per_layer[static_cast<size_t>(Layer::cpu_x86_64)], 0u);
+  EXPECT_GT(per_layer[static_cast<size_t>(Layer::linux_aarch64)], 0u);
+  EXPECT_GT(per_layer[static_cast<size_t>(Layer::cpu_aarch64)], 0u);
+  for (const RuleInfo& r : rule_table())
+    if (r.layer == Layer::linux_aarch64) {
+      EXPECT_TRUE(r.source.find("arch/arm64") != std::string_view::npos ||
+                  r.source.find("include/linux/ptrace.h") != std::string_view::npos)
+          << r.name << " cites " << r.source;
+    }
+}
+
+// A profile's architecture as scenario files see it (scenario/arch.cpp) is the one its model runs.
+TEST(Layers, EveryProfileNamesItsArchitecture) {
+  for (const Profile& p : profiles())
+    EXPECT_EQ(std::string(arch_name(arch_of_profile(p.name))), p.arch) << p.name;
+  const Profile mutant = mutant_profile(*find_profile("linux-aarch64"), RuleId::arm64_stop_x7_dir);
+  EXPECT_EQ(std::string(arch_name(arch_of_profile(mutant.name))), mutant.arch);
 }
 
 TEST(Layers, RulesOfALayerAreExactlyThoseTaggedWithIt) {
@@ -50,7 +85,9 @@ TEST(Layers, RulesOfALayerAreExactlyThoseTaggedWithIt) {
 TEST(Layers, SeededBugsKeepTheirParentsLayers) {
   const Profile& linux = *find_profile("linux-x86_64");
   for (const Profile& p : profiles()) {
-    if (p.parent == linux.name) EXPECT_EQ(p.rules(), linux.rules()) << p.name;
+    if (p.parent == linux.name) {
+      EXPECT_EQ(p.rules(), linux.rules()) << p.name;
+    }
   }
 }
 

@@ -21,6 +21,8 @@ public:
 
   explicit Arch(const Profile& p) : fmask_(p.fmask), step_arm_assigns_(p.step_arm_assigns) {}
 
+  static constexpr ptmc::Arch kIsa = ptmc::Arch::x86_64; // how traces spell its registers
+
   // ---- The program as the code generator lays it out (kernel/codegen.cpp) --------------------
 
   // The handler block: the body, then `add rsp, 8; nr rt_sigreturn; syscall; jmp` back to the
@@ -74,6 +76,13 @@ public:
   }
 
   // ---- Syscalls -----------------------------------------------------------------------------
+
+  // x86 selects CONFIG_GENERIC_ENTRY: kernel/entry/common.c does the syscall work, and
+  // report_single_step skips the exit step report under SYSCALL_EMU.
+  static constexpr SyscallWorkRules kSyscallWork{RuleId::entry_work_captured, RuleId::entry_stop,
+                                                 RuleId::entry_emu_skips, RuleId::exit_step_report,
+                                                 RuleId::exit_trace_stop};
+  static bool exit_step_wanted(uint8_t w) { return (w & work::exit_trap) && !(w & work::emu); }
 
   // entry_SYSCALL_64: the CPU masked RFLAGS with the FMASK syscall_init programmed; the entry code
   // saves orig_ax and presets ax = -ENOSYS before any work.
@@ -129,6 +138,12 @@ public:
   }
 
   // ---- Exceptions ---------------------------------------------------------------------------
+
+  // Returning to user mode raises nothing by itself on x86: a TF set for the debugger traps
+  // after the next instruction, not before it.
+  std::optional<int16_t> return_to_user(Task&, RuleCtx&) const { return std::nullopt; }
+  // x86's arch_do_signal_or_restart calls get_signal with orig_ax as it is.
+  void before_signal(Task&, RuleCtx&) const {}
 
   void exception_entry(Task& t, RuleCtx& r) const {
     if (r.effect(RuleId::exc_orig_rax)) t.orig_rax = -1; // idtentry pushes -1 as orig_ax
