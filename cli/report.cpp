@@ -19,6 +19,8 @@ int cmd_report(const Args& args) {
       "recorded data files (see scripts/reports.sh)")(
       "scenarios", po::value<std::string>()->default_value("scenarios"),
       "hand-written scenarios to draw")(
+      "documents", po::value<std::string>(),
+      "also write the generated Markdown documents (report/documents.hpp) into this directory")(
       "bound,b", po::value<int>()->default_value(report::kReportBound),
       "program bound of the explorations behind the graphs and verdicts")("quiet,q",
                                                                           "no progress line");
@@ -29,6 +31,7 @@ int cmd_report(const Args& args) {
   o.data_dir = vm["data"].as<std::string>();
   o.scenarios_dir = vm["scenarios"].as<std::string>();
   o.bound = vm["bound"].as<int>();
+  if (vm.count("documents")) o.documents_dir = vm["documents"].as<std::string>();
   if (o.bound < 1 || o.bound > 6) throw UsageError("--bound must be 1..6 for a report");
   if (!std::filesystem::is_directory(o.scenarios_dir))
     throw UsageError("--scenarios: not a directory: " + o.scenarios_dir);
@@ -47,9 +50,14 @@ int cmd_report(const Args& args) {
     return kBadInput;
   }
   if (show) fmt::print(stderr, "\r{:100}\r", "");
-  for (const auto& p : summary.profiles)
+  for (const auto& p : summary.profiles) {
+    if (!p.no_model.empty()) {
+      fmt::print("{:<22} no protocol graph: {}\n", p.profile, p.no_model);
+      continue;
+    }
     fmt::print("{:<22} protocol graph: {} nodes, {} edges ({} states at bound {}){}\n", p.profile,
                p.nodes, p.edges, p.states, o.bound, p.grouped ? ", drawn grouped by kind" : "");
+  }
   fmt::print("wrote {} files; open {}\n", summary.files,
              std::filesystem::absolute(summary.index).lexically_normal().string());
   return kOk;

@@ -31,7 +31,8 @@ StopClass stop_class(const TraceLine& line) {
     c.signal = line.signal & 0x7f; // the line never shows TRACESYSGOOD's 0x80
     c.si_code = line.si_code;
     c.op = line.op;
-    c.tf = line.tf;
+    c.arm64_ss = line.arch == Arch::aarch64;
+    c.tf = c.arm64_ss ? line.ss : line.tf;
   }
   return c;
 }
@@ -49,7 +50,11 @@ TraceLine line_of(const StopClass& c) {
   t.signal = c.signal;
   t.si_code = c.si_code;
   t.op = c.op;
-  t.tf = c.tf;
+  t.arch = c.arm64_ss ? Arch::aarch64 : Arch::x86_64;
+  if (c.arm64_ss)
+    t.ss = c.tf;
+  else
+    t.tf = c.tf;
   return t;
 }
 
@@ -77,7 +82,7 @@ std::string class_text(const StopClass& c) {
   for (const auto& field : w)
     if (field.rfind("sig=", 0) == 0 || field.rfind("code=", 0) == 0 || field.rfind("op=", 0) == 0)
       out += " " + field;
-  if (c.tf) out += " TF";
+  if (c.tf) out += c.arm64_ss ? " SS" : " TF";
   return out;
 }
 

@@ -27,7 +27,8 @@
 namespace ptmc::report {
 
 // What forms a node, taken from the trace line `ptmc run` prints at that stop:
-//  - a stop line: its kind, sig, code (si_code), op, and whether TF is among its flags;
+//  - a stop line: its kind, sig, code (si_code), op, and whether TF is among its flags (on arm64:
+//    whether SS is in its pstate);
 //  - `killed`: its kind and sig;  `exited`: its kind alone.
 // Everything else on the line (at, rax, orig_rax, rbx, ZF, CF, exit code, written) is left out.
 struct StopClass {
@@ -35,7 +36,8 @@ struct StopClass {
   int signal = 0;
   int si_code = 0;
   SyscallOp op = SyscallOp::none;
-  bool tf = false;
+  bool tf = false;       // the single-step bit the tracer reads: TF (x86_64) or PSTATE.SS (arm64)
+  bool arm64_ss = false; // the bit is arm64's SS, so the class is written "SS", not "TF"
   auto operator<=>(const StopClass&) const = default;
 };
 

@@ -136,8 +136,9 @@ RecordedData load_recorded_data(const std::string& dir) {
       r.seconds = field<double>(j, "seconds", file);
       for (const auto& row : field<nlohmann::json>(j, "rows", file))
         r.rows.push_back(MutationRow{
-            field<std::string>(row, "rule", file), field<std::string>(row, "kind", file),
-            field<std::string>(row, "result", file), field<std::string>(row, "by", file)});
+            field<std::string>(row, "rule", file), row.value("layer", std::string()),
+            field<std::string>(row, "kind", file), field<std::string>(row, "result", file),
+            field<std::string>(row, "by", file)});
       d.mutations.push_back(std::move(r));
     } else if (p.kind == "check") {
       CheckRecord r;

@@ -33,7 +33,7 @@ struct DiffRecord {
 };
 
 struct MutationRow {
-  std::string rule, kind, result, by;
+  std::string rule, layer, kind, result, by; // layer: empty in records made before layers
 };
 struct MutationRecord {
   Provenance provenance;

@@ -1,6 +1,7 @@
 #include "report/report.hpp"
 
 #include "engine/check.hpp"
+#include "model/models.hpp"
 #include "report/difference_graph.hpp"
 #include "report/drawing.hpp"
 #include "report/html.hpp"
@@ -36,6 +37,28 @@ std::string profile_page(const std::string& name) {
 std::string difference_page(const std::string& base, const std::string& other) {
   return "difference-" + base + "--" + other + ".html";
 }
+// Every protocol edge's witness of a profile, one batch file, and the replay test's manifest.
+std::string witness_batch(const std::string& profile) {
+  return "witnesses/" + profile + ".ptmc";
+}
+std::string witness_manifest(const std::string& profile) {
+  return "witnesses/" + profile + ".json";
+}
+// How to run edge eN's witness, from the report's directory.
+std::string run_command(const std::string& profile, size_t edge) {
+  return fmt::format("ptmc run {} --only {}", witness_batch(profile), edge);
+}
+
+// Why `with_model` has no transition function for the profile, or nullopt if it has one.
+std::optional<std::string> no_model(const Profile& p) {
+  try {
+    with_model(p, []<class M>(std::type_identity<M>) { return 0; });
+  } catch (const std::invalid_argument& e) {
+    return std::string(e.what());
+  }
+  return std::nullopt;
+}
+
 std::string counterexample_name(const std::string& profile, std::string_view property) {
   return profile + "--" + std::string(property);
 }
@@ -81,7 +104,8 @@ struct FigureJob {
 
 class ReportBuilder {
 public:
-  explicit ReportBuilder(const ReportOptions& o) : options_(o) {}
+  explicit ReportBuilder(const ReportOptions& o)
+      : options_(o), profiles_(o.profiles.empty() ? profiles() : o.profiles) {}
 
   ReportSummary build() {
     try {
@@ -89,7 +113,12 @@ public:
     } catch (const std::runtime_error& e) {
       throw ReportError(e.what());
     }
-    for (const auto& p : profiles()) {
+    for (const auto& p : profiles_) {
+      if (const auto why = no_model(p)) {
+        status(fmt::format("{}: {}", p.name, *why));
+        without_model_.emplace(p.name, *why);
+        continue;
+      }
       status(fmt::format("{}: protocol graph at bound {}", p.name, options_.bound));
       ProtocolOptions po;
       po.bound = options_.bound;
@@ -107,11 +136,12 @@ public:
     load_scenarios();
 
     json index = base_model("ptmc report");
-    for (const auto& p : profiles()) profile_section(p, index);
+    for (const auto& p : profiles_) profile_section(p, index);
     difference_section(index);
     rules_section(index);
     recorded_sections(index);
     scenario_section(index);
+    documents_section(index);
     pages_.emplace_back("index.html", "index", std::move(index));
 
     render_figures();
@@ -124,11 +154,19 @@ public:
     write_out();
 
     ReportSummary summary;
-    for (const auto& p : profiles()) {
+    for (const auto& p : profiles_) {
+      if (without_model_.count(p.name)) {
+        summary.profiles.push_back(
+            ProfileFigures{p.name, 0, 0, 0, false, without_model_.at(p.name)});
+        continue;
+      }
       const auto& r = protocol_.at(p.name);
-      summary.profiles.push_back(
-          ProfileFigures{p.name, r.explored.states, boost::num_vertices(r.graph),
-                         boost::num_edges(r.graph), shown_graph(r.graph).grouped});
+      summary.profiles.push_back(ProfileFigures{p.name,
+                                                r.explored.states,
+                                                boost::num_vertices(r.graph),
+                                                boost::num_edges(r.graph),
+                                                shown_graph(r.graph).grouped,
+                                                {}});
     }
     summary.files = out_.files.size();
     summary.index = (fs::path(options_.out_dir) / "index.html").string();
@@ -146,9 +184,9 @@ private:
               {"scenarios_dir", options_.scenarios_dir},
               {"bound", options_.bound},
               {"max_nodes", kMaxDrawnNodes},
-              {"first_profile", profiles().front().name}};
+              {"first_profile", profiles_.front().name}};
     m["profile_links"] = json::array();
-    for (const auto& p : profiles())
+    for (const auto& p : profiles_)
       m["profile_links"].push_back({{"name", p.name}, {"href", profile_page(p.name)}});
     return m;
   }
@@ -161,7 +199,25 @@ private:
 
   // ---- profiles ------------------------------------------------------------------------------
 
+  // A profile whose transition function `with_model` does not provide (a concurrent kernel, say)
+  // still gets its page and index row, saying why nothing was explored.
+  void profile_without_model(const Profile& p, const std::string& why, json& index) {
+    json m = base_model("Profile " + p.name);
+    m["summary"] = p.summary;
+    m["parent"] = p.parent;
+    m["parent_href"] = p.parent.empty() ? "" : profile_page(p.parent);
+    m["no_model"] = why;
+    index["profiles"].push_back({{"name", p.name},
+                                 {"href", profile_page(p.name)},
+                                 {"summary", p.summary},
+                                 {"parent", p.parent},
+                                 {"no_model", why}});
+    pages_.emplace_back(profile_page(p.name), "profile", std::move(m));
+  }
+
   void profile_section(const Profile& p, json& index) {
+    if (without_model_.count(p.name))
+      return profile_without_model(p, without_model_.at(p.name), index);
     const ProtocolResult& r = protocol_.at(p.name);
     const CheckReport& check = checks_.at(p.name);
     const ProtocolGraph& g = r.graph;
@@ -177,8 +233,8 @@ private:
     m["edges"] = boost::num_edges(g);
     m["grouped"] = shown_graph(g).grouped;
     m["legend"] = request_legend();
-    const std::string witness_dir = "witnesses/" + p.name;
-    m["witness_dir"] = witness_dir;
+    const std::string witness_file = witness_batch(p.name);
+    m["witness_file"] = witness_file;
 
     const std::string full_dot = "graphs/" + p.name + "-protocol-full.dot";
     out_.add(full_dot, to_dot(protocol_full(r, p.name + "-protocol-full")));
@@ -191,13 +247,6 @@ private:
                            "The protocol at a glance: stop classes grouped by kind");
     m["everything"] =
         figure(protocol_classes(r, p.name + "-classes", links), "Every stop class and every edge");
-    m["from_class"] = json::array();
-    for (auto v : boost::make_iterator_range(boost::vertices(g))) {
-      if (boost::out_degree(v, g) == 0) continue;
-      m["from_class"].push_back(
-          figure(protocol_from(r, v, p.name + "-from-" + class_id(g[v].cls), links),
-                 "After " + class_text(g[v].cls)));
-    }
 
     m["classes"] = json::array();
     for (auto v : boost::make_iterator_range(boost::vertices(g)))
@@ -207,41 +256,52 @@ private:
                               {"out", std::to_string(boost::out_degree(v, g))},
                               {"in", std::to_string(boost::in_degree(v, g))}});
 
-    // Every edge's witness as a file, with a manifest the replay test reads.
+    // Every edge's witness in one batch file, in edge order, so that scenario N of the file is
+    // edge eN (`ptmc run FILE --only N`); a manifest beside it is what the replay test reads.
     m["edge_rows"] = json::array();
     json manifest = json::array();
+    std::string batch = fmt::format(
+        "# {}: a shortest scenario for every protocol edge at bound {}, edge eN being scenario N\n"
+        "# (counting from 0). Run one with: ptmc run {}.ptmc --only N\n",
+        p.name, r.bound, p.name);
     for (auto e : boost::make_iterator_range(boost::edges(g))) {
       const ProtocolEdge& pe = g[e];
       const StopClass& from = g[boost::source(e, g)].cls;
       const StopClass& to = g[boost::target(e, g)].cls;
-      const std::string file = fmt::format("{}/e{}.ptmc", witness_dir, pe.id);
-      const std::string text = fmt::format(
-          "# {}: protocol edge e{}: {} -{}-> {}\n# A shortest scenario with this edge ({} "
-          "transitions); it starts at trace line {}.\n{}",
-          p.name, pe.id, class_text(from), format_request(pe.request), class_text(to),
-          pe.witness_transitions, pe.witness_line + 1, format_scenario(pe.witness));
-      out_.add(file, text);
+      batch +=
+          fmt::format("\n# e{}: {} -{}-> {}; {} transitions, the edge starts at trace line "
+                      "{}\n{}",
+                      pe.id, class_text(from), format_request(pe.request), class_text(to),
+                      pe.witness_transitions, pe.witness_line + 1, format_scenario(pe.witness));
       manifest.push_back({{"id", pe.id},
-                          {"file", fmt::format("e{}.ptmc", pe.id)},
                           {"from", class_text(from)},
                           {"request", format_request(pe.request)},
                           {"to", class_text(to)},
                           {"line", pe.witness_line}});
-      m["edge_rows"].push_back({{"id", std::to_string(pe.id)},
-                                {"from", class_text(from)},
-                                {"from_id", class_id(from)},
-                                {"request", format_request(pe.request)},
-                                {"to", class_text(to)},
-                                {"to_id", class_id(to)},
-                                {"pairs", with_commas(pe.pairs)},
-                                {"witness", file},
-                                {"witness_name", fmt::format("e{}.ptmc", pe.id)},
-                                {"transitions", std::to_string(pe.witness_transitions)},
-                                {"line", std::to_string(pe.witness_line + 1)},
-                                {"scenario", format_scenario(pe.witness)}});
+      const bool from_first = m["edge_rows"].empty() ||
+                              m["edge_rows"].back()["from"].get<std::string>() != class_text(from);
+      m["edge_rows"].push_back({
+          {"id", std::to_string(pe.id)},
+          {"from_first", from_first},
+          {"from", class_text(from)},
+          {"from_id", class_id(from)},
+          {"request", format_request(pe.request)},
+          {"to", class_text(to)},
+          {"to_id", class_id(to)},
+          {"pairs", with_commas(pe.pairs)},
+          {"witness", witness_file},
+          {"run", run_command(p.name, pe.id)},
+          {"transitions", std::to_string(pe.witness_transitions)},
+          {"line", std::to_string(pe.witness_line + 1)},
+      });
     }
-    out_.add(witness_dir + "/edges.json",
-             json{{"profile", p.name}, {"bound", r.bound}, {"edges", manifest}}.dump(1) + "\n");
+    out_.add(witness_file, batch);
+    out_.add(witness_manifest(p.name), json{{"profile", p.name},
+                                            {"bound", r.bound},
+                                            {"batch", fs::path(witness_file).filename().string()},
+                                            {"edges", manifest}}
+                                               .dump(1) +
+                                           "\n");
 
     // Verdicts, with each counterexample drawn as a scenario graph.
     m["verdicts"] = json::array();
@@ -276,8 +336,9 @@ private:
         break;
       }
     }
-    m["rules_covered"] = check.rules_covered.count();
-    m["rule_count"] = kRuleCount;
+    const RuleSet own = p.rules();
+    m["rules_covered"] = (check.rules_covered & own).count();
+    m["rule_count"] = own.count();
 
     json row = {{"name", p.name},
                 {"href", profile_page(p.name)},
@@ -402,10 +463,18 @@ private:
 
   void difference_section(json& index) {
     index["differences"] = json::array();
-    const std::string first = profiles().front().name;
-    for (const auto& p : profiles()) {
+    const std::string first = profiles_.front().name;
+    for (const auto& p : profiles_) {
       if (p.name == first) continue;
-      const std::string base = !p.parent.empty() && protocol_.count(p.parent) ? p.parent : first;
+      const bool parent_here = std::any_of(profiles_.begin(), profiles_.end(),
+                                           [&](const Profile& q) { return q.name == p.parent; });
+      const std::string base = parent_here ? p.parent : first;
+      if (without_model_.count(base) || without_model_.count(p.name)) {
+        const std::string& missing = without_model_.count(base) ? base : p.name;
+        index["differences"].push_back(
+            {{"base", base}, {"other", p.name}, {"no_model", "no model for " + missing}});
+        continue;
+      }
       const ProtocolResult& a = protocol_.at(base);
       const ProtocolResult& b = protocol_.at(p.name);
       const Difference d = difference(a, b);
@@ -440,14 +509,14 @@ private:
              {"request", format_request(de.request)},
              {"to", class_text(d.graph[boost::target(e, d.graph)].cls)},
              {"pairs", with_commas(base_side ? de.base_pairs : de.other_pairs)},
-             {"witness", fmt::format("witnesses/{}/e{}.ptmc", owner.profile, pe.id)},
-             {"witness_name", fmt::format("{}/e{}.ptmc", owner.profile, pe.id)},
+             {"witness", witness_batch(owner.profile)},
+             {"run", run_command(owner.profile, pe.id)},
              {"transitions", std::to_string(pe.witness_transitions)},
              {"scenario", format_scenario(pe.witness)}});
       }
       m["graph"] = figure(difference_drawing(d, "difference-" + base + "--" + p.name,
-                                              [](size_t i) { return "#d" + std::to_string(i); }),
-                           base + " against " + p.name);
+                                             [](size_t i) { return "#d" + std::to_string(i); }),
+                          base + " against " + p.name);
       index["differences"].push_back({{"base", base},
                                       {"other", p.name},
                                       {"href", page},
@@ -465,29 +534,52 @@ private:
   void rules_section(json& index) {
     index["diff_columns"] = json::array();
     for (const auto& d : data_.diffs)
-      index["diff_columns"].push_back({{"target", d.target}, {"kernel", d.kernel}});
-    const RuleSet& explored = checks_.at(profiles().front().name).rules_covered;
+      index["diff_columns"].push_back(
+          {{"target", d.target}, {"kernel", d.kernel}, {"profile", d.profile}});
+    // A rule counts only for profiles whose own layers hold it: a diff of an arm64 profile says
+    // nothing about an x86_64 glue rule, so that cell is empty rather than a zero.
     index["rules"] = json::array();
     for (const auto& rule : rule_table()) {
+      const auto id = static_cast<size_t>(rule.id);
       json counts = json::array();
       for (const auto& d : data_.diffs) {
+        const Profile* owner = find_profile(d.profile);
+        if (!owner || !owner->rules().test(id)) {
+          counts.push_back({{"count", "—"}, {"zero", false}});
+          continue;
+        }
         const auto it = d.rule_confirmations.find(std::string(rule.name));
         const uint64_t n = it == d.rule_confirmations.end() ? 0 : it->second;
         counts.push_back({{"count", with_commas(n)}, {"zero", n == 0}});
       }
-      index["rules"].push_back(
-          {{"name", rule.name},
-           {"kind", rule_kind_name(rule.kind)},
-           {"source", rule.source},
-           {"summary", rule.summary},
-           {"explored", explored.test(static_cast<size_t>(rule.id)) ? "yes" : "no"},
-           {"counts", counts}});
+      // Explored: consulted by the report's exploration of a root profile (no parent) whose
+      // layers hold the rule; deltas share their root's layers.
+      std::vector<std::string> explored_by, not_by;
+      for (const auto& p : profiles_) {
+        if (!p.parent.empty() || !p.rules().test(id)) continue;
+        if (!checks_.count(p.name)) continue;
+        (checks_.at(p.name).rules_covered.test(id) ? explored_by : not_by).push_back(p.name);
+      }
+      std::string explored = "no";
+      if (!explored_by.empty()) explored = fmt::format("{}", fmt::join(explored_by, ", "));
+      index["rules"].push_back({{"name", rule.name},
+                                {"layer", layer_info(rule.layer).path},
+                                {"kind", rule_kind_name(rule.kind)},
+                                {"source", rule.source},
+                                {"summary", rule.summary},
+                                {"explored", explored},
+                                {"unexplored", explored_by.empty()},
+                                {"counts", counts}});
     }
 
     index["properties"] = json::array();
     for (const auto& info : property_table()) {
       json cells = json::array();
-      for (const auto& p : profiles()) {
+      for (const auto& p : profiles_) {
+        if (without_model_.count(p.name)) {
+          cells.push_back({{"verdict", "unknown"}, {"verdict_text", "no model"}, {"href", ""}});
+          continue;
+        }
         const auto key = std::make_pair(p.name, std::string(info.name));
         const auto v = verdicts_.count(key) ? verdicts_.at(key) : Verdict::unknown;
         cells.push_back({{"verdict", verdict_name(v)},
@@ -505,6 +597,7 @@ private:
       json rows = json::array();
       for (const auto& r : mr.rows)
         rows.push_back({{"rule", r.rule},
+                        {"layer", r.layer},
                         {"kind", r.kind},
                         {"result", r.result},
                         {"by", r.by},
@@ -569,6 +662,30 @@ private:
                                      {"machine_kernel", f.machine_kernel}});
   }
 
+  // ---- documents (report/documents.hpp) ------------------------------------------------------
+
+  void documents_section(json& index) {
+    index["documents"] = json::array();
+    const DocumentInputs inputs{data_, protocol_, checks_, options_.bound};
+    for (const auto& d : options_.documents) {
+      if (d.file.find('/') != std::string::npos || fs::path(d.file).extension() != ".md")
+        throw ReportError("document '" + d.file + "': give a plain file name ending in .md");
+      status("writing " + d.file);
+      std::string text;
+      try {
+        text = d.write(inputs);
+      } catch (const std::runtime_error& e) {
+        throw ReportError(d.file + ": " + e.what());
+      }
+      out_.add("documents/" + d.file, text);
+      if (!options_.documents_dir.empty())
+        extra_files_[fs::path(options_.documents_dir) / d.file] = text;
+      index["documents"].push_back(
+          {{"title", d.title}, {"href", "documents/" + d.file}, {"file", d.file}});
+    }
+    index["has_documents"] = !options_.documents.empty();
+  }
+
   // ---- figures and files ---------------------------------------------------------------------
 
   // `dot` runs in parallel, one process per core; results go back by index, so the output does
@@ -627,6 +744,12 @@ private:
     }
     fs::create_directories(dir, ec);
     if (ec) throw ReportError("cannot create " + options_.out_dir + ": " + ec.message());
+    for (const auto& [path, content] : extra_files_) {
+      fs::create_directories(path.parent_path(), ec);
+      std::ofstream f(path, std::ios::binary);
+      f << content;
+      if (!f) throw ReportError("cannot write " + path.string());
+    }
     for (const auto& [path, content] : out_.files) {
       const fs::path p = dir / path;
       fs::create_directories(p.parent_path(), ec);
@@ -637,8 +760,10 @@ private:
   }
 
   const ReportOptions& options_;
+  const std::vector<Profile> profiles_;
   RecordedData data_;
   std::map<std::string, ProtocolResult> protocol_;
+  std::map<std::string, std::string> without_model_; // profile -> why with_model cannot run it
   std::map<std::string, CheckReport> checks_;
   std::vector<std::pair<std::string, Scenario>> scenarios_;
   std::map<std::pair<std::string, std::string>, Verdict> verdicts_;
@@ -646,6 +771,7 @@ private:
   std::vector<FigureJob> jobs_;
   std::vector<std::tuple<std::string, std::string, json>> pages_;
   Output out_;
+  std::map<fs::path, std::string> extra_files_; // documents written outside the report
 };
 
 } // namespace

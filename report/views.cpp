@@ -180,28 +180,6 @@ Drawing protocol_classes(const ProtocolResult& r, const std::string& id,
   return d;
 }
 
-Drawing protocol_from(const ProtocolResult& r, ProtocolGraph::vertex_descriptor from,
-                      const std::string& id, const ProtocolLinks& links) {
-  const ProtocolGraph& g = r.graph;
-  Drawing d;
-  d.id = id;
-  d.title = fmt::format("{}: after a stop of class {}", r.profile, class_text(g[from].cls));
-  d.left_to_right = true;
-  std::map<ProtocolGraph::vertex_descriptor, size_t> index;
-  index[from] = 0;
-  d.nodes.push_back(class_node(id, g[from].cls, g[from].states, &links, false));
-  for (auto e : boost::make_iterator_range(boost::out_edges(from, g))) {
-    const auto to = boost::target(e, g);
-    if (index.count(to)) continue;
-    index[to] = d.nodes.size();
-    d.nodes.push_back(class_node(id, g[to].cls, g[to].states, &links, false));
-  }
-  add_pair_arrows(
-      d, g, index, [&](ProtocolGraph::edge_descriptor e) { return boost::source(e, g) == from; },
-      links, true);
-  return d;
-}
-
 Drawing protocol_full(const ProtocolResult& r, const std::string& id) {
   const ProtocolGraph& g = r.graph;
   Drawing d;

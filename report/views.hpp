@@ -36,10 +36,6 @@ Drawing protocol_by_kind(const ProtocolResult& r, const std::string& id,
 // and dense: grouped by kind when it has more than kMaxDrawnNodes nodes.
 Drawing protocol_classes(const ProtocolResult& r, const std::string& id,
                          const ProtocolLinks& links);
-// What can follow one stop class: its out-edges, one arrow per next class, labelled with the
-// requests and their state-pair counts.
-Drawing protocol_from(const ProtocolResult& r, ProtocolGraph::vertex_descriptor from,
-                      const std::string& id, const ProtocolLinks& links);
 // The full graph with every edge, for the DOT download (never grouped).
 Drawing protocol_full(const ProtocolResult& r, const std::string& id);
 

@@ -3,10 +3,11 @@
 
 Usage: replay_witnesses.py PTMC REPORT_DIR
 
-For each profile's witnesses/PROFILE/edges.json, runs all its scenario files with one
-`ptmc run --on model --json` and checks that each trace contains its edge: a stop of the edge's
-source class, where the scenario's action has the edge's request, followed by a stop (or end) of
-the edge's target class. Stop classes are computed here from the trace's JSON fields, not by the
+For each profile's manifest witnesses/PROFILE.json, runs its batch file
+witnesses/PROFILE.ptmc (edge eN is scenario N) with one `ptmc run --on model --json` and checks
+that each trace contains its edge: a stop of the edge's source class, where the scenario's action
+has the edge's request, followed by a stop (or end) of the edge's target class. Then checks that
+`ptmc run BATCH --only N` runs scenario N alone. Stop classes are computed here from the trace's JSON fields, not by the
 report's own code, so a report that names its classes or picks its witnesses wrongly fails.
 """
 import json
@@ -24,8 +25,11 @@ def stop_class(line):
     if kind == "killed":
         return f"killed sig={line['sig']}"
     text = f"{kind} sig={line['sig']} code={line['code']} op={line['op']}"
-    if "TF" in line["flags"].split("|"):
+    # The single-step bit the tracer reads: TF in x86_64's flags, SS in arm64's pstate.
+    if "flags" in line and "TF" in line["flags"].split("|"):
         text += " TF"
+    if "pstate" in line and "SS" in line["pstate"].split("|"):
+        text += " SS"
     return text
 
 
@@ -66,51 +70,68 @@ def transitions(trace, requests, repeat):
     return out
 
 
-def run_all(ptmc, files):
-    """Each file's `ptmc run --json` result; one process for all, or one each if some fail."""
-    run = subprocess.run([ptmc, "run", "--on", "model", "--json", *files],
-                         capture_output=True, text=True, timeout=600)
-    if run.returncode == 0:
-        results = json.loads(run.stdout)
-        return results if len(files) > 1 else [results]
-    results = []
-    for f in files:
-        one = subprocess.run([ptmc, "run", "--on", "model", "--json", f],
-                             capture_output=True, text=True, timeout=60)
-        if one.returncode == 0:
-            results.append(json.loads(one.stdout))
-        else:
-            results.append({"error": f"ptmc run exited {one.returncode}: {one.stderr.strip()}"})
-    return results
+def batch_scenarios(text):
+    """The scenario texts of a batch file, split at each `ptmc-scenario` header line."""
+    out = []
+    for line in text.splitlines(keepends=True):
+        if line.split("#", 1)[0].split()[:1] == ["ptmc-scenario"]:
+            out.append("")
+        if out:
+            out[-1] += line
+    return out
+
+
+def run(ptmc, *args):
+    done = subprocess.run([ptmc, "run", "--on", "model", "--json", *args],
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(f"ptmc run {' '.join(args)} exited {done.returncode}: "
+                           f"{done.stderr.strip()}")
+    return json.loads(done.stdout)
 
 
 def main():
     ptmc, report = sys.argv[1], pathlib.Path(sys.argv[2])
-    manifests = sorted(report.glob("witnesses/*/edges.json"))
+    manifests = sorted(report.glob("witnesses/*.json"))
     if not manifests:
-        print(f"FAIL: no witnesses/*/edges.json in {report}")
+        print(f"FAIL: no witnesses/*.json in {report}")
         return 1
     passed = failed = 0
     for manifest_path in manifests:
         manifest = json.loads(manifest_path.read_text())
-        edges = manifest["edges"]
-        files = [str(manifest_path.parent / e["file"]) for e in edges]
-        results = run_all(ptmc, files)
-        for edge, path, result in zip(edges, files, results):
-            if "error" in result:
-                failed += 1
-                print(f"FAIL: {manifest['profile']} e{edge['id']}: {path}: {result['error']}")
-                continue
-            requests, repeat = requests_of(pathlib.Path(path).read_text())
+        profile, edges = manifest["profile"], manifest["edges"]
+        batch = manifest_path.parent / manifest["batch"]
+        texts = batch_scenarios(batch.read_text())
+        if len(texts) != len(edges):
+            failed += 1
+            print(f"FAIL: {batch} holds {len(texts)} scenarios for {len(edges)} edges")
+            continue
+        # The whole batch in one process; edge eN is scenario N.
+        try:
+            results = run(ptmc, str(batch))
+        except RuntimeError as e:
+            failed += 1
+            print(f"FAIL: {profile}: {e}")
+            continue
+        if len(edges) == 1:
+            results = [results]
+        for n, (edge, text, result) in enumerate(zip(edges, texts, results)):
+            requests, repeat = requests_of(text)
             wanted = (edge["from"], edge["request"], edge["to"])
             seen = transitions(result["trace"], requests, repeat)
-            if wanted in seen:
+            if edge["id"] == n and wanted in seen:
                 passed += 1
             else:
                 failed += 1
-                print(f"FAIL: {manifest['profile']} e{edge['id']}: {path} does not realise "
+                print(f"FAIL: {profile} e{edge['id']} (scenario {n} of {batch}) does not realise "
                       f"{wanted[0]} -{wanted[1]}-> {wanted[2]}; its trace gives {seen}")
-        print(f"{manifest['profile']}: {len(edges)} edges replayed")
+        # `--only N` picks scenario N: the first and the last edge, run alone.
+        for n in sorted({0, len(edges) - 1}):
+            alone = run(ptmc, str(batch), "--only", str(n))
+            if alone["trace"] != results[n]["trace"]:
+                failed += 1
+                print(f"FAIL: {profile}: --only {n} does not run scenario {n} of {batch}")
+        print(f"{profile}: {len(edges)} edges replayed")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
