@@ -112,6 +112,10 @@ void add_limit_options(po::options_description& d) {
 // ---- profiles, props, rules ------------------------------------------------------------------
 
 namespace {
+std::string_view level_name(Level l) {
+  return l == Level::interface ? "interface" : "concurrent";
+}
+
 std::vector<std::string> layer_paths(const Profile& p) {
   std::vector<std::string> out;
   for (Layer l : p.layers) out.emplace_back(layer_info(l).path);
@@ -129,18 +133,23 @@ int cmd_profiles(const Args& args) {
     for (const auto& p : profiles())
       j.push_back({{"name", p.name},
                    {"parent", p.parent},
+                   {"kernel", p.kernel},
                    {"arch", p.arch},
+                   {"level", level_name(p.level)},
                    {"summary", p.summary},
                    {"layers", layer_paths(p)},
                    {"bound", p.domain.program_bound}});
     fmt::print("{}\n", j.dump(2));
     return kOk;
   }
-  size_t width = 0;
+  // `interface`: one tracer, one tracee, each kernel entry atomic; `concurrent`: kernel threads
+  // interleaved on several CPUs (docs/redox-model.md).
+  size_t width = std::string_view("profile").size();
   for (const auto& p : profiles()) width = std::max(width, p.name.size());
+  fmt::print("{:<{}} {:<6} {:<10} {}\n", "profile", width, "kernel", "level", "summary");
   for (const auto& p : profiles())
-    fmt::print("{:<{}} {}{}\n", p.name, width, p.summary,
-               p.parent.empty() ? "" : " [delta on " + p.parent + "]");
+    fmt::print("{:<{}} {:<6} {:<10} {}{}\n", p.name, width, p.kernel, level_name(p.level),
+               p.summary, p.parent.empty() ? "" : " [delta on " + p.parent + "]");
   return kOk;
 }
 
@@ -151,21 +160,43 @@ int cmd_props(const Args& args) {
   if (!parse_options(args, d, nullptr, vm)) return kOk;
   if (vm.count("json")) {
     nlohmann::json j = nlohmann::json::array();
-    for (const auto& p : property_table())
+    for (const auto& p : property_table()) {
+      nlohmann::json on = nlohmann::json::array();
+      if (p.kernels & kernels::on_linux) on.push_back("linux");
+      if (p.kernels & kernels::on_redox) on.push_back("redox");
       j.push_back({{"name", p.name},
                    {"method", method_name(p.method)},
                    {"meaning", p.meaning},
                    {"definition", p.definition},
-                   {"tracer_visible", p.tracer_visible}});
+                   {"tracer_visible", p.tracer_visible},
+                   {"kernels", on},
+                   {"redox_definition", p.redox_definition}});
+    }
     fmt::print("{}\n", j.dump(2));
     return kOk;
   }
   for (const auto& p : property_table()) {
-    fmt::print("{:<28} [{}] {}\n", p.name, method_name(p.method), p.meaning);
-    if (vm.count("verbose")) fmt::print("    {}\n\n", p.definition);
+    const bool for_linux = p.kernels & kernels::on_linux;
+    const bool for_redox = p.kernels & kernels::on_redox;
+    const std::string_view where = for_linux && for_redox ? ""
+                                   : for_linux            ? " (Linux only)"
+                                                          : " (Redox only)";
+    fmt::print("{:<28} [{}] {}{}\n", p.name, method_name(p.method), p.meaning, where);
+    if (!vm.count("verbose")) continue;
+    if (for_linux) fmt::print("    {}\n", p.definition);
+    if (for_redox) fmt::print("    {}{}\n", for_linux ? "On Redox: " : "", p.redox_definition);
+    fmt::print("\n");
   }
   return kOk;
 }
+
+namespace {
+// How a layer's rules are confirmed (model/rules.hpp layer_confirmed_by_source_only).
+std::string_view confirmation(Layer l) {
+  return layer_confirmed_by_source_only(l) ? "source only (no kernel to run)"
+                                           : "differential runs on real kernels";
+}
+} // namespace
 
 int cmd_rules(const Args& args) {
   po::options_description d("ptmc rules [--profile P] [--layer L]: list the model's rules, layer "
@@ -199,12 +230,13 @@ int cmd_rules(const Args& args) {
                    {"layer", layer_info(r.layer).path},
                    {"kind", rule_kind_name(r.kind)},
                    {"source", r.source},
-                   {"summary", r.summary}});
+                   {"summary", r.summary},
+                   {"confirmed_by", confirmation(r.layer)}});
       continue;
     }
     if (current != r.layer) {
-      fmt::print("{}{} ({})\n", current ? "\n" : "", layer_info(r.layer).path,
-                 layer_info(r.layer).title);
+      fmt::print("{}{} ({}; confirmed by {})\n", current ? "\n" : "", layer_info(r.layer).path,
+                 layer_info(r.layer).title, confirmation(r.layer));
       current = r.layer;
     }
     fmt::print("  {:<32} {:<8} {}\n  {:<32} {:<8} {}\n", r.name, rule_kind_name(r.kind), r.summary,
@@ -268,6 +300,17 @@ int cmd_explore(const Args& args) {
 
 // ---- check ----------------------------------------------------------------------------------
 
+namespace {
+// The rules of the profile's layers that no explored transition consulted.
+nlohmann::json not_exercised(const Profile& profile, const CheckReport& rep) {
+  nlohmann::json out = nlohmann::json::array();
+  const RuleSet missing = profile.rules() & ~rep.rules_covered;
+  for (const RuleInfo& r : rule_table())
+    if (missing.test(static_cast<size_t>(r.id))) out.push_back(r.name);
+  return out;
+}
+} // namespace
+
 int cmd_check(const Args& args) {
   po::options_description d("ptmc check --profile P [options]: decide every property");
   add_limit_options(d);
@@ -314,6 +357,7 @@ int cmd_check(const Args& args) {
                         {"rss_peak_bytes", rep.rss_peak_bytes},
                         {"rules_covered", rep.rules_covered.count()},
                         {"rules", rep.rules_total},
+                        {"rules_not_exercised", not_exercised(profile, rep)},
                         {"properties", props}};
     if (vm.count("record"))
       report::write_record(vm["record"].as<std::string>(),

@@ -28,6 +28,7 @@ int cmd_run(const Args& args);
 int cmd_diff(const Args& args);
 int cmd_mutate(const Args& args);
 int cmd_report(const Args& args);
+int cmd_compare(const Args& args);
 int cmd_crossarch(const Args& args);
 
 // Shared helpers.

@@ -124,6 +124,10 @@ int cmd_diff(const Args& args) {
   const std::string pname = vm["profile"].as<std::string>();
   spec.profile = find_profile(pname);
   if (!spec.profile) throw UsageError("unknown profile '" + pname + "'");
+  if (spec.profile->kernel != "linux")
+    throw UsageError("profile '" + pname + "' models " + spec.profile->kernel +
+                     ", which no target here runs; its rules are confirmed by source only (compare "
+                     "it with Linux with 'ptmc compare')");
   spec.target = vm["on"].as<std::string>();
   if (!kernel::is_target(spec.target))
     throw UsageError("unknown target '" + spec.target + "' (host, qemu-x86_64, qemu-aarch64)");

@@ -27,7 +27,8 @@ void usage() {
       "  diff --on TARGET         compare the model with a real kernel over many scenarios\n"
       "  mutate --profile P       derive mutants from the rules and score the properties\n"
       "  report --out DIR         write the HTML report: graphs, verdicts, rules, kernel runs\n"
-      "  crossarch                compare Linux x86_64 and arm64: differing scenarios, verdicts\n\n"
+      "  crossarch                compare Linux x86_64 and arm64: differing scenarios, verdicts\n"
+      "  compare --profiles L,R   Linux against Redox on the same Linux-API scenarios\n\n"
       "Run 'ptmc COMMAND --help' for a command's options.\n"
       "Exit codes: 0 ok, 1 violation or disagreement, 2 bad input, 3 a limit stopped the run.\n");
 }
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
     if (cmd == "diff") return ptmc::cli::cmd_diff(args);
     if (cmd == "mutate") return ptmc::cli::cmd_mutate(args);
     if (cmd == "report") return ptmc::cli::cmd_report(args);
+    if (cmd == "compare") return ptmc::cli::cmd_compare(args);
     if (cmd == "crossarch") return ptmc::cli::cmd_crossarch(args);
   } catch (const ptmc::cli::UsageError& e) {
     fmt::print(stderr, "ptmc {}: error: {}\n", cmd, e.what());

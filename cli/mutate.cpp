@@ -45,6 +45,10 @@ int cmd_mutate(const Args& args) {
   const std::string name = vm["profile"].as<std::string>();
   const Profile* base = find_profile(name);
   if (!base) throw UsageError("unknown profile '" + name + "' (see 'ptmc profiles')");
+  if (base->kernel != "linux")
+    throw UsageError("mutation scores are for Linux profiles, whose mutants a real kernel can "
+                     "kill; '" +
+                     name + "' is " + base->kernel);
   const int bound = vm["bound"].as<int>();
   if (bound < 1 || bound > 12) throw UsageError("--bound must be 1..12 for mutation runs");
 

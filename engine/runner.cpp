@@ -1,6 +1,7 @@
 #include "engine/runner.hpp"
 
 #include "engine/models.hpp"
+#include "engine/redox.hpp"
 #include "model/models.hpp"
 
 namespace ptmc {
@@ -144,8 +145,12 @@ template <class M> ModelRun run_model(const Scenario& scenario, const Profile& p
 }
 
 ModelRun run_on_model(const Scenario& scenario, const Profile& profile) {
-  return with_model(
-      profile, [&]<class M>(std::type_identity<M>) { return run_model<M>(scenario, profile); });
+  return with_model(profile, [&]<class M>(std::type_identity<M>) {
+    if constexpr (kIsRedox<M>)
+      return run_redox(scenario, profile);
+    else
+      return run_model<M>(scenario, profile);
+  });
 }
 
 } // namespace ptmc

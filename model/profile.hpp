@@ -25,7 +25,16 @@ struct Domain {
   bool rip_skip_edit = true;      // rip = the next instruction (skips one)
   std::vector<int> tf_edits;      // values the tracer may write to TF
   bool both_tracesysgood = false; // also explore without PTRACE_O_TRACESYSGOOD
+  // Redox (kernel "redox"): the flag words the explorer's tracer writes, and whether it also
+  // explores a trace file opened with O_EXCL.
+  std::vector<uint64_t> redox_words;
+  bool redox_both_excl = false;
 };
+
+// How a profile's kernel runs against the tracer. `interface`: one tracer, one tracee, each
+// kernel entry atomic (every Linux profile, redox-2019, redox-2020). `concurrent`: tracer and
+// tracee as kernel threads on several CPUs, interleaved at the kernel's own steps.
+enum class Level : uint8_t { interface, concurrent };
 
 // A property the profile is known to violate, with the reason. `check` still reports it, as an
 // expected violation, and the report lists it as a kernel quirk.
@@ -48,6 +57,8 @@ struct Profile {
   std::string parent;           // the profile this one is a delta on, or empty
   std::string kernel = "linux"; // with `arch`, picks the transition function (model/models.hpp)
   std::string arch = "x86_64";
+  int redox_version = 0; // kernel "redox": 2019 (kernel a57ea6a7) or 2020 (kernel e18a8779)
+  Level level = Level::interface;
   // The layers whose rules this profile's transition function consults, and only those: coverage,
   // mutation and "confirmed by a real kernel" count these.
   std::vector<Layer> layers = {Layer::linux_generic, Layer::linux_entry, Layer::linux_x86_64,

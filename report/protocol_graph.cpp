@@ -9,6 +9,7 @@
 #include <boost/property_map/property_map.hpp>
 #include <fmt/core.h>
 
+#include <concepts>
 #include <map>
 #include <queue>
 #include <sstream>
@@ -351,13 +352,40 @@ ProtocolResult protocol_graph_of(const Profile& profile, const ProtocolOptions& 
   return out;
 }
 
+// A model whose stops a tracer reads as trace lines (the Linux models): what a stop class is made
+// of. The Redox interface model answers requests with results instead, so it has no such stops.
+template <class M>
+concept TraceLineStops = requires(const M& m, const typename M::State& s, RuleCtx& r) {
+  { m.observe(s, r) } -> std::same_as<TraceLine>;
+  { s.phase == Phase::stopped } -> std::convertible_to<bool>;
+};
+
 } // namespace
+
+std::optional<std::string> protocol_graph_unsupported(const Profile& profile) {
+  try {
+    return with_model(profile, [&]<class M>(std::type_identity<M>) -> std::optional<std::string> {
+      if constexpr (TraceLineStops<M>)
+        return std::nullopt;
+      else
+        return "profile " + profile.name +
+               ": its model has no stops that a tracer reads as trace lines, which are what a "
+               "protocol graph's nodes are made of; `ptmc check --profile " +
+               profile.name + "` decides its properties";
+    });
+  } catch (const std::invalid_argument& e) {
+    return std::string(e.what());
+  }
+}
 
 ProtocolResult build_protocol_graph(const Profile& base, const ProtocolOptions& options) {
   Profile profile = base;
   profile.domain.program_bound = options.bound;
-  return with_model(profile, [&]<class M>(std::type_identity<M>) {
-    return protocol_graph_of<M>(profile, options);
+  return with_model(profile, [&]<class M>(std::type_identity<M>) -> ProtocolResult {
+    if constexpr (TraceLineStops<M>)
+      return protocol_graph_of<M>(profile, options);
+    else
+      throw std::invalid_argument(*protocol_graph_unsupported(profile));
   });
 }
 

@@ -84,6 +84,10 @@ struct ProtocolResult {
 
 ProtocolResult build_protocol_graph(const Profile& profile, const ProtocolOptions& options);
 
+// Why the profile has no protocol graph (no model type for it in `with_model`, or a model whose
+// stops are not trace lines, as Redox's interface model), or nullopt if it has one.
+std::optional<std::string> protocol_graph_unsupported(const Profile& profile);
+
 // The summary of a graph too large to draw: classes merged by kind (every `step` class into one
 // `step` node, and so on). Counts add up; each merged edge keeps the shortest witness and the id
 // of the edge it came from.

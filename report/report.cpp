@@ -49,14 +49,9 @@ std::string run_command(const std::string& profile, size_t edge) {
   return fmt::format("ptmc run {} --only {}", witness_batch(profile), edge);
 }
 
-// Why `with_model` has no transition function for the profile, or nullopt if it has one.
+// Why the report explores nothing for the profile (report/protocol_graph.hpp), or nullopt.
 std::optional<std::string> no_model(const Profile& p) {
-  try {
-    with_model(p, []<class M>(std::type_identity<M>) { return 0; });
-  } catch (const std::invalid_argument& e) {
-    return std::string(e.what());
-  }
-  return std::nullopt;
+  return protocol_graph_unsupported(p);
 }
 
 std::string counterexample_name(const std::string& profile, std::string_view property) {
@@ -472,7 +467,7 @@ private:
       if (without_model_.count(base) || without_model_.count(p.name)) {
         const std::string& missing = without_model_.count(base) ? base : p.name;
         index["differences"].push_back(
-            {{"base", base}, {"other", p.name}, {"no_model", "no model for " + missing}});
+            {{"base", base}, {"other", p.name}, {"no_model", missing + " is not explored here"}});
         continue;
       }
       const ProtocolResult& a = protocol_.at(base);
@@ -577,7 +572,8 @@ private:
       json cells = json::array();
       for (const auto& p : profiles_) {
         if (without_model_.count(p.name)) {
-          cells.push_back({{"verdict", "unknown"}, {"verdict_text", "no model"}, {"href", ""}});
+          cells.push_back(
+              {{"verdict", "unknown"}, {"verdict_text", "not decided here"}, {"href", ""}});
           continue;
         }
         const auto key = std::make_pair(p.name, std::string(info.name));

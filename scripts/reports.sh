@@ -12,6 +12,7 @@
 #                  arm64 kernel, under QEMU
 #     runs         kernel traces of the hand-written scenarios and of the report's counterexamples,
 #                  on every kernel target of their architecture (drawn beside the model's)
+#     redox        scripts/redox-reports.sh: the Redox profiles' reports
 #     html         rewrite reports/html (and the generated documents) from the data recorded
 # Volatile facts (times, memory, kernel versions, results on real kernels) live in
 # reports/data/*.json, each recording the command that produced it, when, and on which kernel;
@@ -78,15 +79,19 @@ step_runs() {
   done
 }
 
+step_redox() {
+  scripts/redox-reports.sh "$ptmc" >/dev/null
+}
+
 step_html() {
   nice "$ptmc" report --out reports/html --data "$data" --scenarios scenarios --documents reports -q
 }
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(check mutate diff-host diff-qemu runs html)
+[ ${#steps[@]} -gt 0 ] || steps=(check mutate diff-host diff-qemu runs redox html)
 for s in "${steps[@]}"; do
   case "$s" in
-  check | mutate | diff-host | diff-qemu | runs | html) "step_${s//-/_}" ;;
+  check | mutate | diff-host | diff-qemu | runs | redox | html) "step_${s//-/_}" ;;
   --html) step_html ;; # the old spelling
   *)
     echo "scripts/reports.sh: unknown step '$s'" >&2

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "model/linux/model.hpp"
+#include "model/program_layout.hpp"
 
 #include <stdexcept>
 
@@ -52,27 +53,14 @@ LinuxModel<Arch>::initial_states(std::optional<bool> tracesysgood) const {
 }
 
 template <class Arch> std::optional<Insn> LinuxModel<Arch>::fixed_insn(Loc at) const {
-  if (at.space == Loc::Space::handler) {
-    if (at.index < handler_.size()) return handler_[at.index];
-    return std::nullopt;
-  }
-  if (at.space != Loc::Space::program) return std::nullopt;
-  const size_t n = program_length_;
-  // The exit tail: `nr exit_group; syscall; jmp` back to the `nr`.
-  if (at.index == n) return Insn{Op::set_nr, nr::exit_group, Arg::buf};
-  if (at.index == n + 1) return Insn{Op::syscall, 0, Arg::buf};
-  if (at.index == n + 2) return Insn{Op::jmp, static_cast<int64_t>(n), Arg::buf};
-  if (program_ && at.index < n) return (*program_)[at.index];
-  return std::nullopt;
+  return fixed_insn_at(at, program_length_, program_, handler_);
 }
 
 template <class Arch>
 size_t LinuxModel<Arch>::program_choices(const State& s, uint16_t* out) const {
   if (s.phase != Phase::user) return 0;
   const Loc at = s.pc();
-  if (at.space == Loc::Space::outside ||
-      (at.space == Loc::Space::program && at.index > program_length_ + 2))
-    return 0;
+  if (outside_code(at, program_length_)) return 0;
   if (fixed_insn(at)) {
     out[0] = static_cast<uint16_t>(alphabet_.size());
     return 1;

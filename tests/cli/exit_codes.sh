@@ -28,7 +28,7 @@ stderr_has() { # stderr_has TEXT DESCRIPTION
 expect 0 "top-level --help" -- "$PTMC" --help
 expect 2 "no command" -- "$PTMC"
 expect 2 "unknown command" -- "$PTMC" frobnicate
-for c in profiles props rules explore check run diff mutate; do expect 0 "$c --help" -- "$PTMC" $c --help; done
+for c in profiles props rules explore check run diff mutate compare; do expect 0 "$c --help" -- "$PTMC" $c --help; done
 expect 0 "profiles" -- "$PTMC" profiles
 expect 0 "props" -- "$PTMC" props
 grep -q "^transparency " "$tmp/out" && echo "ok:   props lists transparency" || { echo "FAIL: props lacks transparency"; failures=$((failures+1)); }
@@ -82,6 +82,23 @@ expect 2 "diff of an arm64 profile on the host" -- "$PTMC" diff --on host --prof
 expect 2 "diff with a bad depth" -- "$PTMC" diff --on host --depth 99
 expect 2 "diff with an unknown target" -- "$PTMC" diff --on mars
 
+# Redox.
+printf 'ptmc-scenario 1\nprofile redox-2020\nprogram:\n  nop\nactions:\n  write PRE_SYSCALL|0x40\n' >"$tmp/rword.ptmc"
+expect 2 "a Redox word with a bit the model cannot follow" -- "$PTMC" run "$tmp/rword.ptmc"
+stderr_has "rword.ptmc:6:9: error: flag word 'PRE_SYSCALL|0x40' has bits the kernel accepts but the model does not follow: 0x40" "the bits are named at file:line:column"
+printf 'ptmc-scenario 1\nprofile redox-2020\nprogram:\n  nop\nactions:\n  write 0x10000\nexpect:\n  write error=EINVAL\n  killed sig=SIGKILL written=0\n' >"$tmp/rhigh.ptmc"
+expect 0 "a bit above 0xFFFF is the kernel's EINVAL" -- "$PTMC" run "$tmp/rhigh.ptmc"
+printf 'ptmc-scenario 1\nprofile redox-2020\nprogram:\n  nop\nactions:\n  detach\n' >"$tmp/rdetach.ptmc"
+expect 2 "a Linux request relibc cannot map" -- "$PTMC" run "$tmp/rdetach.ptmc"
+stderr_has "unimplemented!()" "the reason is relibc's"
+expect 2 "Redox profiles have no kernel to diff" -- "$PTMC" diff --profile redox-2020 --on host
+expect 2 "nor mutation scores" -- "$PTMC" mutate --profile redox-2019
+expect 0 "profiles say which are interface-level" -- "$PTMC" profiles
+grep -q "^redox-2020  *redox  *interface" "$tmp/out" && echo "ok:   redox-2020 is interface-level" || { echo "FAIL: profiles lack the level"; failures=$((failures+1)); }
+expect 0 "Redox rules are confirmed by source only" -- "$PTMC" rules --layer redox --json
+grep -q '"confirmed_by": "source only' "$tmp/out" && echo "ok:   the rule table says so" || { echo "FAIL: no confirmation status"; failures=$((failures+1)); }
+expect 0 "Linux's rules count no Redox rule" -- "$PTMC" rules --profile linux-x86_64 --json
+grep -q '"layer": "redox' "$tmp/out" && { echo "FAIL: a Redox rule in linux-x86_64"; failures=$((failures+1)); } || echo "ok:   linux-x86_64 has no Redox rule"
 # A file with several scenarios back to back (a report's witness batch) and --only N.
 scn=$(cd "$(dirname "$0")/../../scenarios" && pwd)
 { cat "$scn"/step-over-syscall.ptmc; echo; cat "$scn"/step-from-enter-stop.ptmc; } >"$tmp/batch.ptmc" 2>/dev/null ||
