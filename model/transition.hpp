@@ -33,8 +33,9 @@ struct Events {
 // Whether the instruction at rip loads TF itself (popf), as far as the model has committed to
 // it. A kernel that reads the instruction at rip when it arms single-stepping (Linux's step.c
 // is_setting_trap_flag) commits, before the explorer has chosen that instruction, to one of two
-// answers.
-enum class Peek : uint8_t { unknown = 0, popf = 1, not_popf = 2 };
+// answers. An instruction whose exception leaves rip on it (arm64's brk) runs again on the next
+// return: the explorer has chosen it already, so the commitment is to that instruction.
+enum class Peek : uint8_t { unknown = 0, popf = 1, not_popf = 2, breakpoint = 3 };
 
 // One edge label, enough to replay it.
 struct Label {

@@ -72,6 +72,7 @@ size_t LinuxModel<Arch>::program_choices(const State& s, uint16_t* out) const {
     if (!Arch::representable_next(s.regs, op)) continue;
     if (peek == Peek::popf && !Arch::sets_trap_flag(op)) continue;
     if (peek == Peek::not_popf && Arch::sets_trap_flag(op)) continue;
+    if (peek == Peek::breakpoint && op != Op::int3) continue;
     out[n++] = static_cast<uint16_t>(i);
   }
   return n;
@@ -411,6 +412,10 @@ typename LinuxModel<Arch>::State LinuxModel<Arch>::execute_raw(const State& from
     return s;
   case UserExit::breakpoint:
     if (step.completed) ++ev.retired;
+    // rip still on the breakpoint: the next return runs it again, not a new choice. Set before
+    // the signal, so that a handler's frame saves it with rip.
+    else if (s.pc() == from.pc())
+      s.regs.peek = static_cast<uint8_t>(Peek::breakpoint);
     if (auto code = arch_.breakpoint_si_code(r)) {
       arch_.exception_entry(s, r);
       raise(s, sig::trap, *code, ev);

@@ -233,8 +233,7 @@ inline void Arch::rt_sigreturn(Task& t, RuleCtx& r, Events& ev) const {
     return;
   }
   if (r.effect(RuleId::arm64_sys_sigreturn_restores)) {
-    t.regs = t.saved;
-    t.regs.peek = 0;
+    t.regs = t.saved; // the peek too: the program at the restored pc is what it was
     t.in_handler = 0;
     t.saved = Frame{};
     ev.frame_replaced = true;
@@ -246,9 +245,8 @@ inline void Arch::rt_sigreturn(Task& t, RuleCtx& r, Events& ev) const {
 inline void Arch::handle_signal(Task& t, int sig, bool stepping, RuleCtx& r, Events& ev) const {
   if (stepping && !r.decide(RuleId::arm64_sig_handler_keeps_step, true)) disable_single_step(t, r);
   if (r.effect(RuleId::arm64_sig_handler_frame)) {
-    t.saved = t.regs;
-    t.saved.peek = 0;
-    t.saved.ss = 0; // dead: rt_sigreturn sets SS from TIF_SINGLESTEP, not from the frame
+    t.saved = t.regs; // with the peek: rt_sigreturn returns to that same instruction
+    t.saved.ss = 0;   // dead: rt_sigreturn sets SS from TIF_SINGLESTEP, not from the frame
     t.regs.pc_space = static_cast<uint8_t>(Loc::Space::handler);
     t.regs.pc = 0;
     t.regs.x0 = sig; // the handler's first argument
