@@ -5,21 +5,36 @@
 
 namespace ptmc::report {
 
+namespace {
+
+// Profiles of two architectures are compared on what the tracer reads: the single-step bit is
+// one field whether it is spelled TF or SS. Matching on the spelling too made every class of an
+// arm64 profile differ from its x86 namesake, and drew both under one DOT id.
+StopClass compared(StopClass c) {
+  c.arm64_ss = false;
+  return c;
+}
+
+} // namespace
+
 Difference difference(const ProtocolResult& base, const ProtocolResult& other) {
   Difference d;
   d.base = base.profile;
   d.other = other.profile;
 
-  std::map<StopClass, Side> nodes;
+  // Keyed by the compared class; the value keeps the class as first seen (the base's spelling).
+  std::map<StopClass, std::pair<StopClass, Side>> nodes;
   for (auto v : boost::make_iterator_range(boost::vertices(base.graph)))
-    nodes[base.graph[v].cls] = Side::base_only;
+    nodes[compared(base.graph[v].cls)] = {base.graph[v].cls, Side::base_only};
   for (auto v : boost::make_iterator_range(boost::vertices(other.graph))) {
-    auto [it, fresh] = nodes.emplace(other.graph[v].cls, Side::other_only);
-    if (!fresh) it->second = Side::both;
+    const StopClass& cls = other.graph[v].cls;
+    auto [it, fresh] = nodes.try_emplace(compared(cls), cls, Side::other_only);
+    if (!fresh) it->second.second = Side::both;
   }
   std::map<StopClass, DifferenceGraph::vertex_descriptor> vertex;
-  for (const auto& [cls, side] : nodes) {
-    vertex[cls] = boost::add_vertex(DiffNode{cls, side}, d.graph);
+  for (const auto& [key, node] : nodes) {
+    const auto& [cls, side] = node;
+    vertex[key] = boost::add_vertex(DiffNode{cls, side}, d.graph);
     d.base_only_nodes += side == Side::base_only;
     d.other_only_nodes += side == Side::other_only;
   }
@@ -27,7 +42,8 @@ Difference difference(const ProtocolResult& base, const ProtocolResult& other) {
   using Key = std::tuple<StopClass, StopClass, Request>;
   std::map<Key, DiffEdge> edges;
   auto key_of = [](const ProtocolGraph& g, ProtocolGraph::edge_descriptor e) {
-    return Key{g[boost::source(e, g)].cls, g[boost::target(e, g)].cls, g[e].request};
+    return Key{compared(g[boost::source(e, g)].cls), compared(g[boost::target(e, g)].cls),
+               g[e].request};
   };
   for (auto e : boost::make_iterator_range(boost::edges(base.graph))) {
     DiffEdge de;
