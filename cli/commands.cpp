@@ -2,10 +2,15 @@
 #include "cli/diff_core.hpp"
 
 #include "cli/options.hpp"
+#include "cli/redox_smp.hpp"
+#include "common/atomic_file.hpp"
 #include "engine/check.hpp"
 #include "engine/runner.hpp"
 #include "kernel/target.hpp"
 #include "model/profile.hpp"
+#include "model/redox/smp/model.hpp"
+#include "model/redox/smp/scenario.hpp"
+#include "model/redox/smp/variants.hpp"
 #include "props/properties.hpp"
 #include "report/numbers.hpp"
 #include "report/recorded_data.hpp"
@@ -24,6 +29,12 @@ namespace po = boost::program_options;
 
 bool stderr_is_terminal() {
   return isatty(STDERR_FILENO) != 0;
+}
+
+int write_failed(const std::string& command, const WriteError& e) {
+  fmt::print(stderr, "ptmc {}: error: {}{}\n", command, e.message,
+             e.out_of_space ? " (the previous file, if any, is unchanged)" : "");
+  return e.out_of_space ? kLimit : kBadInput;
 }
 
 uint64_t parse_size(const std::string& text) {
@@ -49,6 +60,16 @@ uint64_t parse_size(const std::string& text) {
     throw UsageError("unknown size unit '" + unit + "' in '" + text + "'");
   if (value <= 0) throw UsageError("size must be positive: '" + text + "'");
   return static_cast<uint64_t>(value * mult);
+}
+
+int check_exit_code(bool unexpected_violation, bool complete) {
+  if (unexpected_violation) return kViolation;
+  if (!complete) {
+    fmt::print(stderr, "ptmc check: a limit stopped the exploration; 'holds' became 'unknown' "
+                       "where the space was not covered\n");
+    return kLimit;
+  }
+  return kOk;
 }
 
 namespace {
@@ -143,12 +164,16 @@ int cmd_profiles(const Args& args) {
     return kOk;
   }
   // `interface`: one tracer, one tracee, each kernel entry atomic; `concurrent`: kernel threads
-  // interleaved on several CPUs (docs/redox-model.md).
+  // interleaved on several CPUs (docs/redox-model.md, docs/redox-smp.md).
   size_t width = std::string_view("profile").size();
-  for (const auto& p : profiles()) width = std::max(width, p.name.size());
-  fmt::print("{:<{}} {:<6} {:<10} {}\n", "profile", width, "kernel", "level", "summary");
+  size_t kwidth = std::string_view("kernel").size();
+  for (const auto& p : profiles()) {
+    width = std::max(width, p.name.size());
+    kwidth = std::max(kwidth, p.kernel.size());
+  }
+  fmt::print("{:<{}} {:<{}} {:<10} {}\n", "profile", width, "kernel", kwidth, "level", "summary");
   for (const auto& p : profiles())
-    fmt::print("{:<{}} {:<6} {:<10} {}{}\n", p.name, width, p.kernel, level_name(p.level),
+    fmt::print("{:<{}} {:<{}} {:<10} {}{}\n", p.name, width, p.kernel, kwidth, level_name(p.level),
                p.summary, p.parent.empty() ? "" : " [delta on " + p.parent + "]");
   return kOk;
 }
@@ -186,6 +211,11 @@ int cmd_props(const Args& args) {
     if (for_linux) fmt::print("    {}\n", p.definition);
     if (for_redox) fmt::print("    {}{}\n", for_linux ? "On Redox: " : "", p.redox_definition);
     fmt::print("\n");
+  }
+  fmt::print("\nproperties of the concurrent (Redox SMP) profiles:\n");
+  for (const auto& p : redox_smp::prop_table()) {
+    fmt::print("{:<28} {}\n", p.name, p.meaning);
+    if (vm.count("verbose")) fmt::print("    {}\n\n", p.definition);
   }
   return kOk;
 }
@@ -243,12 +273,22 @@ int cmd_rules(const Args& args) {
                "", "", r.source);
   }
   if (vm.count("json")) fmt::print("{}\n", j.dump(2));
+  // A concurrent Redox profile's steps cite a line of Redox at a commit each; list them too.
+  if (vm.count("profile") && !vm.count("json"))
+    if (const auto* v = redox_smp::find_variant(vm["profile"].as<std::string>())) {
+      const auto& k = redox_smp::SmpModel(v->version, v->domain, false).code();
+      fmt::print("\nthe steps of {} (redox-os/kernel; docs/redox-smp-sources.md):\n", k.summary);
+      for (const auto& s : k.rules)
+        fmt::print("  {} {}:{} {}: {}\n", s.commit, s.file, s.line, s.function, s.text);
+    }
   return kOk;
 }
 
 // ---- explore --------------------------------------------------------------------------------
 
 int cmd_explore(const Args& args) {
+  if (const auto name = profile_argument(args); name && is_concurrent_profile(*name))
+    return smp_explore(args);
   po::options_description d("ptmc explore --profile P [options]: explore a profile's state space");
   add_limit_options(d);
   d.add_options()("dot", po::value<std::string>(),
@@ -261,10 +301,7 @@ int cmd_explore(const Args& args) {
   if (vm.count("dot")) dot = vm["dot"].as<std::string>();
   const auto r = explore_profile(profile, o, dot);
   clear_progress_line();
-  if (r.dot_error) {
-    fmt::print(stderr, "ptmc explore: error: {}\n", *r.dot_error);
-    return kBadInput;
-  }
+  if (r.dot_error) return write_failed("explore", *r.dot_error);
   const double rate = r.stats.seconds > 0 ? r.stats.states / r.stats.seconds : 0;
   if (vm.count("json")) {
     nlohmann::json j = {{"profile", profile.name},
@@ -312,6 +349,8 @@ nlohmann::json not_exercised(const Profile& profile, const CheckReport& rep) {
 } // namespace
 
 int cmd_check(const Args& args) {
+  if (const auto name = profile_argument(args); name && is_concurrent_profile(*name))
+    return smp_check(args);
   po::options_description d("ptmc check --profile P [options]: decide every property");
   add_limit_options(d);
   d.add_options()("property", po::value<std::vector<std::string>>(),
@@ -390,13 +429,7 @@ int cmd_check(const Args& args) {
       fmt::print("{}", format_scenario(*r.counterexample));
     }
   }
-  if (unexpected) return kViolation;
-  if (!rep.complete) {
-    fmt::print(stderr, "ptmc check: a limit stopped the exploration; 'holds' became 'unknown' "
-                       "where the space was not covered\n");
-    return kLimit;
-  }
-  return kOk;
+  return check_exit_code(unexpected, rep.complete);
 }
 
 // ---- run ------------------------------------------------------------------------------------
@@ -500,6 +533,18 @@ void print_run(const RunOutput& r, bool json_wanted, nlohmann::json& all, const 
 } // namespace
 
 int cmd_run(const Args& args) {
+  // A scenario for a concurrent profile is an interleaving; it has its own format and runner.
+  for (const auto& a : args) {
+    if (a.empty() || a[0] == '-') continue;
+    std::ifstream f(a);
+    if (!f) break;
+    std::stringstream ss;
+    ss << f.rdbuf();
+    const std::string text = ss.str();
+    if (const auto name = redox_smp::scenario_profile(text); name && is_concurrent_profile(*name))
+      return smp_run(a, text, args);
+    break;
+  }
   po::options_description d("ptmc run FILE... --on TARGET [options]: run scenarios");
   d.add_options()("file", po::value<std::vector<std::string>>()->required(),
                   "scenario files (a file may hold several scenarios back to back); on a kernel "
@@ -558,9 +603,13 @@ int cmd_run(const Args& args) {
       runs[i] = RunOutput{&sc, run.trace, run.violations, "model:" + sc.profile, kOk};
     }
   } else if (kernel::is_target(target)) {
-    for (const Scenario& sc : scenarios)
-      if (const auto why = cli::target_arch_mismatch(*find_profile(sc.profile), target))
+    for (const Scenario& sc : scenarios) {
+      const Profile& profile = *find_profile(sc.profile);
+      if (const auto why = cli::no_target_for_kernel(profile))
         throw UsageError(sc.source + ": " + *why);
+      if (const auto why = cli::target_arch_mismatch(profile, target))
+        throw UsageError(sc.source + ": " + *why);
+    }
     kernel::TargetOptions to;
     if (vm.count("kernel")) to.kernel_image = vm["kernel"].as<std::string>();
     to.wait_timeout_s = vm["timeout"].as<double>();

@@ -3,6 +3,7 @@
 #include "cli/commands.hpp"
 #include "cli/diff_core.hpp"
 #include "cli/options.hpp"
+#include "common/atomic_file.hpp"
 #include "engine/runner.hpp"
 #include "model/models.hpp"
 #include "report/recorded_data.hpp"
@@ -13,7 +14,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fmt/format.h>
-#include <fstream>
 
 namespace ptmc::cli {
 
@@ -124,10 +124,7 @@ int cmd_diff(const Args& args) {
   const std::string pname = vm["profile"].as<std::string>();
   spec.profile = find_profile(pname);
   if (!spec.profile) throw UsageError("unknown profile '" + pname + "'");
-  if (spec.profile->kernel != "linux")
-    throw UsageError("profile '" + pname + "' models " + spec.profile->kernel +
-                     ", which no target here runs; its rules are confirmed by source only (compare "
-                     "it with Linux with 'ptmc compare')");
+  if (const auto why = no_target_for_kernel(*spec.profile)) throw UsageError(*why);
   spec.target = vm["on"].as<std::string>();
   if (!kernel::is_target(spec.target))
     throw UsageError("unknown target '" + spec.target + "' (host, qemu-x86_64, qemu-aarch64)");
@@ -230,13 +227,15 @@ int cmd_diff(const Args& args) {
     }
   }
   if (vm.count("report")) {
-    std::ofstream f(vm["report"].as<std::string>());
-    f << "# Differential run: " << spec.profile->name << " against " << kernel_name << "\n\n"
-      << corpus.scenarios.size() << " scenarios, " << out.agree << " agree, " << out.disagree
-      << " disagree, " << out.kernel_failed << " failed on the kernel.\n\nUnconfirmed rules: "
-      << (unconfirmed.empty() ? std::string("none")
-                              : fmt::format("{}", fmt::join(unconfirmed, ", ")))
-      << "\n";
+    const std::string report = fmt::format(
+        "# Differential run: {} against {}\n\n{} scenarios, {} agree, {} disagree, {} failed on "
+        "the kernel, {} refused by the model.\n\nUnconfirmed rules: {}\n",
+        spec.profile->name, kernel_name, corpus.scenarios.size(), out.agree, out.disagree,
+        out.kernel_failed, out.model_refused,
+        unconfirmed.empty() ? std::string("none")
+                            : fmt::format("{}", fmt::join(unconfirmed, ", ")));
+    if (auto e = write_file_atomically(vm["report"].as<std::string>(), report))
+      return write_failed("diff", *e);
   }
   if (vm.count("record")) {
     nlohmann::json confirmations = nlohmann::json::object();

@@ -45,6 +45,13 @@ void enumerate_programs(const std::vector<Insn>& alphabet, int length,
 
 } // namespace
 
+std::optional<std::string> no_target_for_kernel(const Profile& profile) {
+  if (profile.kernel == "linux") return std::nullopt;
+  return "profile '" + profile.name + "' models " + profile.kernel +
+         ", which no target here runs; its rules are confirmed by source only (run it --on "
+         "model, or compare it with Linux with 'ptmc compare')";
+}
+
 std::optional<std::string> target_arch_mismatch(const Profile& profile, const std::string& target) {
   const Arch want = arch_of_profile(profile.name);
   const Arch runs = kernel::target_arch(target);

@@ -37,6 +37,9 @@ struct DiffCorpus {
   double seconds = 0, seconds_boot = 0;
 };
 
+// Why no kernel target runs a profile's scenarios (it models a kernel other than Linux), or
+// nullopt.
+std::optional<std::string> no_target_for_kernel(const Profile& profile);
 // Why a profile's scenarios cannot run on a target (their architectures differ), or nullopt.
 std::optional<std::string> target_arch_mismatch(const Profile& profile, const std::string& target);
 

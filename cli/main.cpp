@@ -8,6 +8,7 @@
 
 #include <fmt/core.h>
 
+#include <csignal>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ int main(int argc, char** argv) {
     usage();
     return 0;
   }
+  // Past RLIMIT_FSIZE a write fails with EFBIG, which the atomic writer reports; the signal's
+  // default action would kill ptmc with half a temporary file.
+  signal(SIGXFSZ, SIG_IGN);
   std::vector<std::string> args(argv + 2, argv + argc);
   try {
     if (cmd == "profiles") return ptmc::cli::cmd_profiles(args);

@@ -3,11 +3,11 @@
 // the profile's expected violations. check.cpp (Linux) and redox.cpp (Redox) share these.
 #pragma once
 
+#include "common/atomic_file.hpp"
 #include "engine/check.hpp"
 #include "engine/explorer.hpp"
 
 #include <chrono>
-#include <fstream>
 #include <functional>
 #include <optional>
 #include <string>
@@ -154,11 +154,11 @@ struct DotNode {
   bool tracer_turn = false, ended = false;
 };
 template <class R, class Node, class TracerLabel>
-std::optional<std::string> write_dot(const std::string& path, const std::string& name, const R& r,
-                                     const std::vector<Insn>& alphabet, Node&& node,
-                                     TracerLabel&& tracer_label) {
-  std::ofstream f(path);
-  if (!f) return "cannot write " + path;
+std::optional<WriteError> write_dot(const std::string& path, const std::string& name, const R& r,
+                                    const std::vector<Insn>& alphabet, Node&& node,
+                                    TracerLabel&& tracer_label) {
+  AtomicFile file(path); // whole or not at all (docs/reliability.md)
+  std::ostream& f = file.out();
   f << "digraph \"" << name << "\" {\n  node [shape=box, fontname=monospace, fontsize=9];\n";
   for (size_t i = 0; i < r.states.size(); ++i) {
     const DotNode n = node(r.states[i]);
@@ -178,7 +178,7 @@ std::optional<std::string> write_dot(const std::string& path, const std::string&
       f << "  s" << i << " -> s" << e.to << " [label=\"" << label << "\"];\n";
     }
   f << "}\n";
-  return std::nullopt;
+  return file.commit();
 }
 
 } // namespace ptmc

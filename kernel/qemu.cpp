@@ -176,8 +176,10 @@ private:
 // Returns the pid, or -1 with `error` set.
 
 std::string describe_status(int status) {
-  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return std::string("killed by ") + strsignal(WTERMSIG(status));
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status))
+    return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
+           strsignal(WTERMSIG(status)) + ")";
   return "status " + std::to_string(status);
 }
 
@@ -475,8 +477,12 @@ TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions
   } else if (!stream.fatal.empty()) {
     result.error = kTarget + ": the agent gave up on the batch: " + stream.fatal;
   } else if (!stream.saw_done) {
+    // QEMU gone before the agent finished: killed (the OOM killer, a user), or crashed.
     std::string why =
         vm.init_exit.empty() ? "the VM stopped" : "the agent ended with " + vm.init_exit;
+    if (vm.status && vm.init_exit.empty() &&
+        (WIFSIGNALED(*vm.status) || WEXITSTATUS(*vm.status) != 0))
+      why = "QEMU " + describe_status(*vm.status);
     if (const std::string c = tail_lines(vm.console, 2); !c.empty()) why += "; console: " + c;
     result.error = kTarget + ": the agent stopped after " + ran + " scenarios: " + why;
   }

@@ -33,7 +33,8 @@ struct Domain {
 
 // How a profile's kernel runs against the tracer. `interface`: one tracer, one tracee, each
 // kernel entry atomic (every Linux profile, redox-2019, redox-2020). `concurrent`: tracer and
-// tracee as kernel threads on several CPUs, interleaved at the kernel's own steps.
+// tracee as kernel threads on several CPUs, interleaved at the kernel's own steps (the Redox SMP
+// profiles, model/redox/smp; `check` and `run` use that model's own engines).
 enum class Level : uint8_t { interface, concurrent };
 
 // A property the profile is known to violate, with the reason. `check` still reports it, as an

@@ -1,5 +1,6 @@
 #include "model/profile.hpp"
 
+#include "model/redox/smp/variants.hpp"
 #include <vector>
 
 namespace ptmc {
@@ -286,6 +287,20 @@ std::vector<Profile> make_profiles() {
                           "seed bug 3 on Redox: set_singlestep does rflags = TF, not |= TF");
   rassign.step_arm_assigns = true;
   all.push_back(rassign);
+
+  // Redox with tracer and tracee as kernel threads on SMP (model/redox/smp): concurrent models,
+  // checked by their own explorer (docs/redox-smp.md), over the x86_64 CPU layer's trap rules.
+  for (const auto& v : redox_smp::variants()) {
+    Profile p;
+    p.name = v.name;
+    p.summary = v.summary;
+    p.kernel = "redox-smp";
+    p.arch = "x86_64";
+    p.layers = {Layer::redox_smp, Layer::cpu_x86_64};
+    p.level = Level::concurrent;
+    p.domain.program_bound = v.domain.program_bound;
+    all.push_back(p);
+  }
   return all;
 }
 

@@ -15,6 +15,7 @@
 #include "model/linux/rules.hpp"
 #include "model/linux/x86_64/rules.hpp"
 #include "model/redox/rules.hpp"
+#include "model/redox/smp/rules.hpp"
 
 #include <array>
 #include <bitset>
@@ -44,7 +45,9 @@ enum class RuleKind : uint8_t { decision, effect, choice };
   L(cpu_aarch64, "cpu/aarch64", "AArch64 processor (Arm ARM)", PTMC_RULES_CPU_AARCH64)             \
   L(redox, "redox", "Redox kernel, interface level (redox-os/kernel)", PTMC_RULES_REDOX)           \
   L(relibc, "redox/relibc", "relibc's Linux ptrace() over proc: (redox-os/relibc)",                \
-    PTMC_RULES_RELIBC)
+    PTMC_RULES_RELIBC)                                                                             \
+  L(redox_smp, "redox/smp", "Redox kernel, concurrent level (tracer, tracee as kernel threads)",   \
+    PTMC_RULES_REDOX_SMP)
 
 enum class Layer : uint8_t {
 #define PTMC_LAYER_ENUM(id, path, title, rules) id,

@@ -98,6 +98,7 @@ inline constexpr int kill = 9;
 inline constexpr int usr1 = 10;
 inline constexpr int usr2 = 12;
 inline constexpr int stop = 19;
+inline constexpr int sys = 31; // the agent's sandbox kills with it (docs/containment.md)
 } // namespace sig
 
 // ---- The tracer's requests ------------------------------------------------------------------
@@ -315,6 +316,10 @@ StopKind classify_stop(int signal, int si_code, SyscallOp op, Arch arch = Arch::
 // The tracer policy behind `sig=pass`: the signal to resume with at `stop`, given the request
 // the tracer made before it. Shared by the model and the agent so both mean the same thing.
 int tracer_pass_signal(const TraceLine& stop, Request last_request);
+
+// Text as a message shows it, in single quotes: printable ASCII as is, every other byte (a \r
+// from a serial console, a NUL) as \xNN, and cut after `max_bytes` with "...".
+std::string quote_for_message(std::string_view text, size_t max_bytes = 40);
 
 // ---- Comparing architectures ----------------------------------------------------------------
 // A trace line projected onto what it means on every architecture (docs/trace-format.md,

@@ -215,6 +215,8 @@ std::string format_signal(int signo) {
     return "SIGUSR2";
   case sig::stop:
     return "SIGSTOP";
+  case sig::sys:
+    return "SIGSYS";
   default:
     return std::to_string(signo);
   }

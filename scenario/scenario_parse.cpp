@@ -83,25 +83,8 @@ std::vector<Line> split_lines(std::string_view text) {
   return lines;
 }
 
-// A token as it appears in a message: printable ASCII as is, other bytes as \xNN, long tokens
-// cut short.
 std::string quote(std::string_view t) {
-  constexpr size_t kMax = 40;
-  std::string out = "'";
-  for (size_t i = 0; i < t.size() && i < kMax; ++i) {
-    const unsigned char c = static_cast<unsigned char>(t[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      static const char hex[] = "0123456789abcdef";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 0xf];
-    }
-  }
-  if (t.size() > kMax) out += "...";
-  out += '\'';
-  return out;
+  return quote_for_message(t);
 }
 
 // Looks `s` up in a table of (name, value) pairs.
@@ -202,7 +185,7 @@ std::string number_error(Num n, std::string_view what, std::string_view tok) {
 bool signal_by_name(std::string_view s, int& out) {
   static const std::pair<std::string_view, int> names[] = {
       {"SIGILL", 4},   {"SIGTRAP", sig::trap}, {"SIGKILL", sig::kill}, {"SIGUSR1", sig::usr1},
-      {"SIGSEGV", 11}, {"SIGUSR2", sig::usr2}, {"SIGSTOP", sig::stop}};
+      {"SIGSEGV", 11}, {"SIGUSR2", sig::usr2}, {"SIGSTOP", sig::stop}, {"SIGSYS", sig::sys}};
   return find_name(names, s, out);
 }
 
@@ -1093,6 +1076,24 @@ ParseError make_error(const std::string& file, int line, int col, std::string me
 }
 
 } // namespace
+
+std::string quote_for_message(std::string_view text, size_t max_bytes) {
+  std::string out = "'";
+  for (size_t i = 0; i < text.size() && i < max_bytes; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      static const char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 0xf];
+    }
+  }
+  if (text.size() > max_bytes) out += "...";
+  out += '\'';
+  return out;
+}
 
 TraceParseResult parse_trace_line(std::string_view text) {
   TraceParseResult r;

@@ -12,7 +12,8 @@
 #                  arm64 kernel, under QEMU
 #     runs         kernel traces of the hand-written scenarios and of the report's counterexamples,
 #                  on every kernel target of their architecture (drawn beside the model's)
-#     redox        scripts/redox-reports.sh: the Redox profiles' reports
+#     redox        scripts/redox-reports.sh and scripts/redox-suspected-bugs.sh: the Redox
+#                  profiles' reports
 #     html         rewrite reports/html (and the generated documents) from the data recorded
 # Volatile facts (times, memory, kernel versions, results on real kernels) live in
 # reports/data/*.json, each recording the command that produced it, when, and on which kernel;
@@ -81,6 +82,7 @@ step_runs() {
 
 step_redox() {
   scripts/redox-reports.sh "$ptmc" >/dev/null
+  scripts/redox-suspected-bugs.sh "$ptmc" >/dev/null # the concurrent Redox model on B8-B12
 }
 
 step_html() {

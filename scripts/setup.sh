@@ -9,6 +9,7 @@ packages=(
   librapidcheck-dev libgtest-dev libgmock-dev nlohmann-json3-dev libfmt-dev
   graphviz qemu-system-x86 cpio gzip xz-utils binutils python3
   libkainjow-mustache-dev chromium
+  clang libclang-rt-14-dev
   qemu-system-arm g++-aarch64-linux-gnu binutils-aarch64-linux-gnu
 )
 

@@ -29,6 +29,20 @@ LinuxModel<Arch>::LinuxModel(const Profile& profile, std::optional<std::vector<I
     throw std::invalid_argument("program or handler longer than the model's 8-bit rip allows");
 }
 
+template <class Arch> std::optional<std::string> LinuxModel<Arch>::unsupported(const Scenario& s) {
+  // A signal without a pending bit would be dropped: kernel/signal.c would deliver it (SIGSEGV's
+  // default action, SIGSTOP's group stop), and the model does not follow that.
+  const auto unknown_signal = [](const Action& a) { return a.signal != 0 && !pend_bit(a.signal); };
+  for (size_t i = 0; i < s.actions.size(); ++i)
+    if (unknown_signal(s.actions[i]))
+      return "action " + std::to_string(i + 1) + " (" + format_action(s.actions[i]) +
+             "): the model follows only SIGUSR1, SIGUSR2 and SIGTRAP given to a resume";
+  if (s.repeat && unknown_signal(*s.repeat))
+    return "the repeat action (" + format_action(*s.repeat) +
+           "): the model follows only SIGUSR1, SIGUSR2 and SIGTRAP given to a resume";
+  return Arch::unsupported(s);
+}
+
 template <class Arch>
 std::vector<typename LinuxModel<Arch>::State>
 LinuxModel<Arch>::initial_states(std::optional<bool> tracesysgood) const {
@@ -290,11 +304,15 @@ template <class Arch> void LinuxModel<Arch>::syscall_body(State& s, RuleCtx& r, 
   using namespace linux_detail;
   // syscall_trace_enter: SYSCALL_EMU in the captured work returns -1.
   const bool emulated = r.decide(Arch::kSyscallWork.emu_skips, (s.entry_work & work::emu) != 0);
-  const int64_t nr = emulated ? -1 : s.orig_rax;
-  if (nr != -1 && (s.entry_work & work::emu)) ev.emu_syscall_ran = true;
-  if (nr != -1) ev.syscall_ran = true;
+  const Syscall call = emulated ? Syscall::none : Arch::syscall_named(s.orig_rax);
+  if (call != Syscall::none && (s.entry_work & work::emu)) ev.emu_syscall_ran = true;
+  if (call != Syscall::none) ev.syscall_ran = true;
   const SyscallArgs args = Arch::syscall_args(s.regs);
-  switch (Arch::syscall_named(nr)) {
+  switch (call) {
+  case Syscall::unmodelled:
+    s.phase = Phase::unmodelled;
+    s.exit_value = unmodelled::syscall;
+    return;
   case Syscall::none:
     arch_.no_syscall(s, r);
     break;
@@ -364,10 +382,9 @@ void LinuxModel<Arch>::syscall_exit_work(State& s, RuleCtx& r, Events& ev) const
   const uint8_t w = s.work; // the current flags, not the captured ones
   // The arch's condition (x86's report_single_step: nothing under SYSCALL_EMU; arm64's
   // syscall_trace_exit: TIF_SINGLESTEP alone); the design variants differ.
-  const uint8_t seen =
-      profile_.sysemu_step_reports_exit ? static_cast<uint8_t>(w & ~work::emu) : w;
-  const bool reports = Arch::exit_step_wanted(seen) &&
-                       profile_.step_around_syscall != StepAroundSyscall::before;
+  const uint8_t seen = profile_.sysemu_step_reports_exit ? static_cast<uint8_t>(w & ~work::emu) : w;
+  const bool reports =
+      Arch::exit_step_wanted(seen) && profile_.step_around_syscall != StepAroundSyscall::before;
   const bool step = r.decide(rule.exit_step_report, reports);
   if (step || r.decide(rule.exit_trace_stop, (w & work::trace) != 0)) {
     if (r.decide(RuleId::exit_step_replaces_stop, step)) {
