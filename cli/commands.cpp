@@ -399,8 +399,10 @@ int cmd_check(const Args& args) {
                         {"rules_not_exercised", not_exercised(profile, rep)},
                         {"properties", props}};
     if (vm.count("record"))
-      report::write_record(vm["record"].as<std::string>(),
-                           report::record_header("check", command_line("check", args)), j);
+      if (auto e =
+              report::write_record(vm["record"].as<std::string>(),
+                                   report::record_header("check", command_line("check", args)), j))
+        return write_failed("check", *e);
     if (vm.count("json")) fmt::print("{}\n", j.dump(2));
   }
   if (!vm.count("json")) {
@@ -644,9 +646,11 @@ int cmd_run(const Args& args) {
                             {"scenario", format_scenario(key)},
                             {"trace", report::trace_lines(runs[i].trace)}});
       }
-      report::write_record(vm["record"].as<std::string>(),
-                           report::record_header("runs", command_line("run", args)),
-                           {{"target", target}, {"kernel", kernel_release}, {"runs", recorded}});
+      if (auto e = report::write_record(
+              vm["record"].as<std::string>(),
+              report::record_header("runs", command_line("run", args)),
+              {{"target", target}, {"kernel", kernel_release}, {"runs", recorded}}))
+        return write_failed("run", *e);
     }
   } else {
     std::string known = "model";

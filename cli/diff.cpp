@@ -243,8 +243,10 @@ int cmd_diff(const Args& args) {
       if (own.test(static_cast<size_t>(r.id)))
         confirmations[std::string(r.name)] = out.confirmations[static_cast<size_t>(r.id)];
     summary["rule_confirmations"] = confirmations;
-    report::write_record(vm["record"].as<std::string>(),
-                         report::record_header("diff", command_line("diff", args)), summary);
+    if (auto e = report::write_record(vm["record"].as<std::string>(),
+                                      report::record_header("diff", command_line("diff", args)),
+                                      summary))
+      return write_failed("diff", *e);
   }
   if (out.disagree > 0 || out.kernel_failed > 0) return kViolation;
   if (vm.count("require-all-rules") && !unconfirmed.empty()) {

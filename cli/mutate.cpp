@@ -178,19 +178,24 @@ int cmd_mutate(const Args& args) {
   if (vm.count("record")) {
     nlohmann::json rows_json = nlohmann::json::array();
     for (const auto& r : rows)
-      rows_json.push_back(
-          {{"rule", r.rule}, {"layer", r.layer}, {"kind", r.kind}, {"result", r.status}, {"by", r.detail}});
-    report::write_record(vm["record"].as<std::string>(),
-                         report::record_header("mutation", command_line("mutate", args)),
-                         {{"profile", base->name},
-                          {"bound", bound},
-                          {"target", corpora.empty() ? std::string() : corpora[0].target},
-                          {"kernel", corpora.empty() ? std::string() : corpora[0].kernel_release},
-                          {"scenarios", corpus_size},
-                          {"mutants", rows.size()},
-                          {"killed", killed},
-                          {"seconds", secs},
-                          {"rows", rows_json}});
+      rows_json.push_back({{"rule", r.rule},
+                           {"layer", r.layer},
+                           {"kind", r.kind},
+                           {"result", r.status},
+                           {"by", r.detail}});
+    if (auto e = report::write_record(
+            vm["record"].as<std::string>(),
+            report::record_header("mutation", command_line("mutate", args)),
+            {{"profile", base->name},
+             {"bound", bound},
+             {"target", corpora.empty() ? std::string() : corpora[0].target},
+             {"kernel", corpora.empty() ? std::string() : corpora[0].kernel_release},
+             {"scenarios", corpus_size},
+             {"mutants", rows.size()},
+             {"killed", killed},
+             {"seconds", secs},
+             {"rows", rows_json}}))
+      return write_failed("mutate", *e);
   }
   return kOk;
 }

@@ -44,6 +44,9 @@ int cmd_report(const Args& args) {
   report::ReportSummary summary;
   try {
     summary = report::write_report(o);
+  } catch (const report::ReportWriteError& e) {
+    if (show) fmt::print(stderr, "\r{:100}\r", "");
+    return write_failed("report", e.error);
   } catch (const report::ReportError& e) {
     if (show) fmt::print(stderr, "\r{:100}\r", "");
     fmt::print(stderr, "ptmc report: error: {}\n", e.what());

@@ -168,6 +168,12 @@ SvgResult render_svg(const std::string& dot_text, double timeout_s) {
   {
     std::ofstream f(path);
     f << dot_text;
+    f.close();
+    if (!f) {
+      std::filesystem::remove(path);
+      r.error = std::string("cannot write the temporary file ") + path + " for dot";
+      return r;
+    }
   }
   const auto child = kernel::run_child({program, "-Tsvg", path}, timeout_s);
   std::filesystem::remove(path);

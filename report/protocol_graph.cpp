@@ -363,6 +363,13 @@ concept TraceLineStops = requires(const M& m, const typename M::State& s, RuleCt
 } // namespace
 
 std::optional<std::string> protocol_graph_unsupported(const Profile& profile) {
+  // with_model would refuse it too, but say what it is rather than that no model is known.
+  if (profile.level == Level::concurrent)
+    return "profile " + profile.name +
+           " is at the concurrent level (tracer and tracee as kernel threads on several CPUs; "
+           "docs/redox-smp.md): its steps are interleavings of kernel threads, not stops a "
+           "tracer reads as trace lines, and `with_model` does not run it; `ptmc check --profile " +
+           profile.name + "` decides its properties";
   try {
     return with_model(profile, [&]<class M>(std::type_identity<M>) -> std::optional<std::string> {
       if constexpr (TraceLineStops<M>)

@@ -80,13 +80,11 @@ nlohmann::json record_header(const std::string& kind, const std::vector<std::str
           {"machine_kernel", u.release}};
 }
 
-void write_record(const std::string& path, const nlohmann::json& header, nlohmann::json body) {
+std::optional<WriteError> write_record(const std::string& path, const nlohmann::json& header,
+                                       nlohmann::json body) {
   nlohmann::json j = {{"record", header}};
   for (auto& [k, v] : body.items()) j[k] = v;
-  std::ofstream f(path);
-  if (!f) throw std::runtime_error("cannot write " + path);
-  f << j.dump(1) << "\n";
-  if (!f) throw std::runtime_error("cannot write " + path);
+  return write_file_atomically(path, j.dump(1) + "\n");
 }
 
 RecordedData load_recorded_data(const std::string& dir) {

@@ -5,6 +5,7 @@
 // changes between runs.
 #pragma once
 
+#include "common/atomic_file.hpp"
 #include "scenario/scenario.hpp"
 
 #include <nlohmann/json.hpp>
@@ -76,8 +77,9 @@ RecordedData load_recorded_data(const std::string& dir);
 // The `record` object every data file starts with: the kind, the command line, the UTC time now
 // and the running kernel's release. `args` is the command line after `ptmc`.
 nlohmann::json record_header(const std::string& kind, const std::vector<std::string>& args);
-// Writes {"record": header, ...body} to `path`; throws std::runtime_error if it cannot.
-void write_record(const std::string& path, const nlohmann::json& header, nlohmann::json body);
+// Writes {"record": header, ...body} to `path`, whole or not at all (common/atomic_file.hpp).
+std::optional<WriteError> write_record(const std::string& path, const nlohmann::json& header,
+                                       nlohmann::json body);
 
 // A trace as its canonical lines, and back.
 nlohmann::json trace_lines(const Trace& t);

@@ -21,6 +21,7 @@
 #include <map>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
 
 namespace ptmc::report {
 
@@ -725,34 +726,44 @@ private:
       for (auto& v : j) fill_figures(v);
   }
 
+  // The new report is written into a sibling directory and renamed into place, so a full disk
+  // or a failed write leaves the earlier report whole (docs/reliability.md, "A full disk").
   void write_out() {
-    const fs::path dir(options_.out_dir);
+    fs::path dir = fs::path(options_.out_dir).lexically_normal();
+    if (dir.filename().empty()) dir = dir.parent_path(); // "DIR/"
     std::error_code ec;
     if (fs::exists(dir)) {
       if (!fs::is_directory(dir))
         throw ReportError(options_.out_dir + " exists and is not a directory");
-      const bool empty = fs::is_empty(dir);
-      if (!empty && !fs::exists(dir / kMarker))
+      if (!fs::is_empty(dir) && !fs::exists(dir / kMarker))
         throw ReportError(options_.out_dir +
                           " is not empty and holds no earlier report; give a new directory");
-      // Remove the earlier report, so no stale page survives.
-      for (const auto& e : fs::directory_iterator(dir)) fs::remove_all(e.path(), ec);
     }
-    fs::create_directories(dir, ec);
-    if (ec) throw ReportError("cannot create " + options_.out_dir + ": " + ec.message());
-    for (const auto& [path, content] : extra_files_) {
-      fs::create_directories(path.parent_path(), ec);
-      std::ofstream f(path, std::ios::binary);
-      f << content;
-      if (!f) throw ReportError("cannot write " + path.string());
-    }
-    for (const auto& [path, content] : out_.files) {
-      const fs::path p = dir / path;
+    const fs::path parent = dir.has_parent_path() ? dir.parent_path() : fs::path(".");
+    fs::create_directories(parent, ec);
+    if (ec) throw ReportError("cannot create " + parent.string() + ": " + ec.message());
+    const std::string suffix = "." + std::to_string(getpid());
+    const fs::path fresh = parent / ("." + dir.filename().string() + ".new" + suffix);
+    const fs::path old = parent / ("." + dir.filename().string() + ".old" + suffix);
+    fs::remove_all(fresh, ec);
+    auto write = [&](const fs::path& p, const std::string& content) {
       fs::create_directories(p.parent_path(), ec);
-      std::ofstream f(p, std::ios::binary);
-      f << content;
-      if (!f) throw ReportError("cannot write " + p.string());
+      if (auto e = write_file_atomically(p.string(), content)) {
+        fs::remove_all(fresh, ec);
+        throw ReportWriteError(*e);
+      }
+    };
+    for (const auto& [path, content] : out_.files) write(fresh / path, content);
+    if (fs::exists(dir)) {
+      fs::rename(dir, old, ec);
+      if (ec) throw ReportError("cannot replace " + dir.string() + ": " + ec.message());
     }
+    fs::rename(fresh, dir, ec);
+    if (ec)
+      throw ReportError("cannot rename " + fresh.string() + " to " + dir.string() + ": " +
+                        ec.message());
+    fs::remove_all(old, ec);
+    for (const auto& [path, content] : extra_files_) write(path, content);
   }
 
   const ReportOptions& options_;

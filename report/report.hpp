@@ -5,6 +5,7 @@
 // inputs give byte-identical files.
 #pragma once
 
+#include "common/atomic_file.hpp"
 #include "model/profile.hpp"
 #include "report/documents.hpp"
 
@@ -52,6 +53,11 @@ struct ReportSummary {
 // ReportError; the caller prints it and exits 2.
 struct ReportError : std::runtime_error {
   using std::runtime_error::runtime_error;
+};
+// A file of the report could not be written; the earlier report, if any, is left whole.
+struct ReportWriteError : ReportError {
+  explicit ReportWriteError(WriteError e) : ReportError(e.message), error(std::move(e)) {}
+  WriteError error;
 };
 
 ReportSummary write_report(const ReportOptions& options);
