@@ -33,11 +33,14 @@ for p in json.load(sys.stdin):
 }
 # The scenario files among the arguments whose profile has the given architecture.
 of_arch() {
-  local arch=$1 f p
+  local arch=$1 f p known
   shift
+  # Once, and not piped into grep -q: under pipefail a grep that stops reading early fails the
+  # pipeline, which dropped files at random.
+  known=$(profiles)
   for f in "$@"; do
     p=$(awk '$1 == "profile" { print $2; exit }' "$f")
-    if profiles | grep -qx "$p $arch"; then echo "$f"; fi
+    if grep -qx "$p $arch" <<<"$known"; then echo "$f"; fi
   done
 }
 

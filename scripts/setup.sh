@@ -30,7 +30,12 @@ else
 fi
 
 # The report's browser test drives Debian's chromium through playwright-core (tests/browser),
-# installed from the npm registry exactly as package-lock.json pins it.
+# installed from the npm registry exactly as package-lock.json pins it. Node and npm come with
+# the machine (nodesource's nodejs 20 here); on a bare Debian 12 they are Debian's, whose Node 18
+# is older than playwright-core 1.65's declared minimum (20), untried.
+if ! command -v npm >/dev/null; then
+  apt-get install -y -q --no-install-recommends nodejs npm
+fi
 if [ ! -d "$(dirname "$0")/../tests/browser/node_modules/playwright-core" ]; then
   (cd "$(dirname "$0")/../tests/browser" && npm ci --no-audit --no-fund --loglevel=error)
 fi
