@@ -1,6 +1,7 @@
 #include "report/report.hpp"
 
 #include "engine/check.hpp"
+#include "kernel/target.hpp"
 #include "model/models.hpp"
 #include "report/difference_graph.hpp"
 #include "report/drawing.hpp"
@@ -75,6 +76,19 @@ std::string verdict_text(Verdict v) {
 
 std::string seconds_text(double s) {
   return fmt::format("{:.1f}", s);
+}
+
+// The kernel targets a scenario can run on, as the page suggests them ("" for a profile whose
+// kernel no target runs). Written from the architecture alone, not from this machine's, so the
+// page is the same wherever the report is made.
+std::string kernel_targets(const Scenario& s) {
+  const Profile* p = find_profile(s.profile);
+  if (!p || p->kernel != "linux") return "";
+  const Arch arch = arch_of_profile(s.profile);
+  std::string out = arch == Arch::x86_64 ? "host" : "";
+  for (const auto& t : kernel::target_names())
+    if (t != "host" && kernel::target_arch(t) == arch) out += (out.empty() ? "" : "|") + t;
+  return out;
 }
 
 // A scenario as text, without what does not change its run: the key recorded runs are found by.
@@ -440,6 +454,7 @@ private:
     m["description"] = description;
     m["file"] = file;
     m["file_name"] = fs::path(file).filename().string();
+    m["kernel_targets"] = kernel_targets(g.scenario);
     m["text"] = format_scenario(g.scenario);
     m["error"] = g.error.value_or("");
     std::optional<size_t> first;
