@@ -8,5 +8,6 @@ cmake --build build -j2 --target ptmc ptmc-agent
 status=0
 ./build/ptmc check --profile linux-x86_64 "$@" || status=$?
 # Then the HTML report of every profile (graphs, verdicts, rules, recorded kernel runs).
-./build/ptmc report --out build/report
+# (Not build/report: that is the CMake build directory of report/.)
+./build/ptmc report --out build/html
 exit $status
