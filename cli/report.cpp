@@ -4,8 +4,11 @@
 #include "cli/options.hpp"
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 namespace ptmc::cli {
 
@@ -53,14 +56,18 @@ int cmd_report(const Args& args) {
     return kBadInput;
   }
   if (show) fmt::print(stderr, "\r{:100}\r", "");
+  // The reasons are on each profile's page; here they would bury the line saying where it is.
+  std::vector<std::string> without_graph;
   for (const auto& p : summary.profiles) {
     if (!p.no_model.empty()) {
-      fmt::print("{:<22} no protocol graph: {}\n", p.profile, p.no_model);
+      without_graph.push_back(p.profile);
       continue;
     }
     fmt::print("{:<22} protocol graph: {} nodes, {} edges ({} states at bound {}){}\n", p.profile,
                p.nodes, p.edges, p.states, o.bound, p.grouped ? ", drawn grouped by kind" : "");
   }
+  if (!without_graph.empty())
+    fmt::print("no protocol graph (each page says why): {}\n", fmt::join(without_graph, ", "));
   fmt::print("wrote {} files; open {}\n", summary.files,
              std::filesystem::absolute(summary.index).lexically_normal().string());
   return kOk;
