@@ -78,6 +78,9 @@ count_temp_files && after_t=$count
 leftover=$(ps -e -o pid=,stat=,comm= | grep -v -e " bash$" -e " ps$" -e " grep$" || true)
 
 summary=$(grep '^scenarios' "$tmp/diff.out" || true)
+# A kernel failure is a scenario the kernel side could not finish (a timeout on a loaded
+# machine, an agent error): not a leak, but each is named so it can be rerun.
+failures=$(grep -e '^kernel failure' -e '^target error' -e '^\.\.\. and' "$tmp/diff.out" || true)
 {
   echo "# Soak run: $n random scenarios on the host"
   echo
@@ -96,6 +99,12 @@ summary=$(grep '^scenarios' "$tmp/diff.out" || true)
   echo "| files in the run's TMPDIR | $before_t | | $after_t |"
   echo
   echo "$samples samples during the run, every 2 s."
+  if [ -n "$failures" ]; then
+    echo
+    echo "Kernel failures (the first ten, as ptmc diff prints them):"
+    echo
+    echo "$failures" | sed 's/^/    /'
+  fi
   if [ -n "$leftover" ]; then
     echo
     echo "Processes left after the run:"
