@@ -215,6 +215,7 @@ DiffOutcome diff_model_against(const DiffCorpus& corpus, const Profile& profile,
     if (!first_difference(run.trace, o.trace)) {
       ++d.agree;
       d.confirmed |= run.rules_fired;
+      for (size_t r = 0; r < kRuleCount; ++r) d.confirmations[r] += run.rules_fired.test(r);
     } else {
       ++d.disagree;
       if (d.disagreements.size() < max_examples) d.disagreements.push_back(i);

@@ -27,6 +27,7 @@ void usage() {
       "  run FILE --on TARGET     run a scenario on the model, the host kernel or a QEMU kernel\n"
       "  diff --on TARGET         compare the model with a real kernel over many scenarios\n"
       "  mutate --profile P       derive mutants from the rules and score the properties\n"
+      "  report --out DIR         write the HTML report: graphs, verdicts, rules, kernel runs\n"
       "  crossarch                compare Linux x86_64 and arm64: differing scenarios, verdicts\n"
       "  compare --profiles L,R   Linux against Redox on the same Linux-API scenarios\n"
       "  security SUBCOMMAND      the attach-permission model and its real-kernel cases\n"
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
     if (cmd == "run") return ptmc::cli::cmd_run(args);
     if (cmd == "diff") return ptmc::cli::cmd_diff(args);
     if (cmd == "mutate") return ptmc::cli::cmd_mutate(args);
+    if (cmd == "report") return ptmc::cli::cmd_report(args);
     if (cmd == "compare") return ptmc::cli::cmd_compare(args);
     if (cmd == "crossarch") return ptmc::cli::cmd_crossarch(args);
     if (cmd == "security") return ptmc::cli::cmd_security(args);

@@ -8,6 +8,7 @@
 #include "engine/check.hpp"
 #include "model/profile.hpp"
 #include "props/properties.hpp"
+#include "report/recorded_data.hpp"
 
 #include <fmt/core.h>
 #include <fmt/format.h>
@@ -35,8 +36,10 @@ int cmd_mutate(const Args& args) {
       "diff-random", po::value<long long>()->default_value(3000),
       "with --on: random scenarios (signals, edits, detach, kill) added to the enumeration")(
       "scenarios", po::value<std::string>(), "with --on: also the *.ptmc files of this directory")(
-      "report", po::value<std::string>(),
-      "write the table as Markdown to this file")("quiet,q", "no progress");
+      "report", po::value<std::string>(), "write the table as Markdown to this file")(
+      "record", po::value<std::string>(),
+      "write the table, with the command, date and kernel, to this data file (for ptmc report)")(
+      "quiet,q", "no progress");
   po::variables_map vm;
   if (!parse_options(args, d, nullptr, vm)) return kOk;
   const std::string name = vm["profile"].as<std::string>();
@@ -54,6 +57,7 @@ int cmd_mutate(const Args& args) {
   // hand-written scenarios.
   std::vector<DiffCorpus> corpora;
   std::string kernel_desc;
+  size_t corpus_size = 0;
   if (vm.count("on")) {
     DiffSpec spec;
     spec.profile = base;
@@ -82,9 +86,8 @@ int cmd_mutate(const Args& args) {
         fmt::print(stderr, "ptmc mutate: {}\n", *c.fatal);
         return kBadInput;
       }
-    size_t total = 0;
-    for (const auto& c : corpora) total += c.scenarios.size();
-    kernel_desc = fmt::format("with a diff of {} scenarios on {} (Linux {})", total,
+    for (const auto& c : corpora) corpus_size += c.scenarios.size();
+    kernel_desc = fmt::format("with a diff of {} scenarios on {} (Linux {})", corpus_size,
                               corpora[0].target, corpora[0].kernel_release);
     // The unmutated model must agree with the kernel first, or every mutant looks killed.
     for (const auto& c : corpora) {
@@ -170,6 +173,28 @@ int cmd_mutate(const Args& args) {
                     base->name, base->name, bound,
                     corpora.empty() ? std::string() : " --on " + corpora[0].target, summary, table);
     if (auto e = write_file_atomically(vm["report"].as<std::string>(), report))
+      return write_failed("mutate", *e);
+  }
+  if (vm.count("record")) {
+    nlohmann::json rows_json = nlohmann::json::array();
+    for (const auto& r : rows)
+      rows_json.push_back({{"rule", r.rule},
+                           {"layer", r.layer},
+                           {"kind", r.kind},
+                           {"result", r.status},
+                           {"by", r.detail}});
+    if (auto e = report::write_record(
+            vm["record"].as<std::string>(),
+            report::record_header("mutation", command_line("mutate", args)),
+            {{"profile", base->name},
+             {"bound", bound},
+             {"target", corpora.empty() ? std::string() : corpora[0].target},
+             {"kernel", corpora.empty() ? std::string() : corpora[0].kernel_release},
+             {"scenarios", corpus_size},
+             {"mutants", rows.size()},
+             {"killed", killed},
+             {"seconds", secs},
+             {"rows", rows_json}}))
       return write_failed("mutate", *e);
   }
   return kOk;

@@ -4,6 +4,7 @@
 #include "model/profile.hpp"
 #include "model/redox/smp/check.hpp"
 #include "model/redox/smp/scenario.hpp"
+#include "report/numbers.hpp"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>

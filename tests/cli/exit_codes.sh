@@ -124,6 +124,19 @@ expect 0 "Redox rules are confirmed by source only" -- "$PTMC" rules --layer red
 grep -q '"confirmed_by": "source only' "$tmp/out" && echo "ok:   the rule table says so" || { echo "FAIL: no confirmation status"; failures=$((failures+1)); }
 expect 0 "Linux's rules count no Redox rule" -- "$PTMC" rules --profile linux-x86_64 --json
 grep -q '"layer": "redox' "$tmp/out" && { echo "FAIL: a Redox rule in linux-x86_64"; failures=$((failures+1)); } || echo "ok:   linux-x86_64 has no Redox rule"
+# A file with several scenarios back to back (a report's witness batch) and --only N.
+scn=$(cd "$(dirname "$0")/../../scenarios" && pwd)
+{ cat "$scn"/step-over-syscall.ptmc; echo; cat "$scn"/step-from-enter-stop.ptmc; } >"$tmp/batch.ptmc" 2>/dev/null ||
+  { echo "FAIL: $scn has not the scenarios"; failures=$((failures + 1)); }
+expect 0 "run a batch of two" -- "$PTMC" run "$tmp/batch.ptmc" --json
+n=$(grep -c '"scenario": ' "$tmp/out"); [ "$n" = 2 ] && echo "ok:   a batch runs every scenario" || { echo "FAIL: the batch ran $n scenarios, not 2"; failures=$((failures+1)); }
+"$PTMC" run "$scn"/step-from-enter-stop.ptmc --json >"$tmp/alone" 2>/dev/null
+expect 0 "run --only 1" -- "$PTMC" run "$tmp/batch.ptmc" --only 1 --json
+grep -v '"scenario": ' "$tmp/out" >"$tmp/only"; grep -v '"scenario": ' "$tmp/alone" >"$tmp/alone2"
+cmp -s "$tmp/only" "$tmp/alone2" && echo "ok:   --only 1 runs the second scenario" || { echo "FAIL: --only 1 is not the second scenario"; failures=$((failures+1)); }
+expect 2 "run --only past the end" -- "$PTMC" run "$tmp/batch.ptmc" --only 2
+stderr_has "holds 2 scenario(s)" "--only past the end says how many there are"
+expect 2 "run an empty file" -- "$PTMC" run /dev/null
 
 echo "$((failures == 0 ? 1 : 0)) passed, $failures failed"
 [ "$failures" -eq 0 ]

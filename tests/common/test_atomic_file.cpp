@@ -2,6 +2,7 @@
 // the real ones: RLIMIT_FSIZE (EFBIG) in a child process, /dev/full (ENOSPC), a missing
 // directory.
 #include "common/atomic_file.hpp"
+#include "tests/common/file_size_limit.hpp"
 
 #include <gtest/gtest.h>
 
@@ -82,26 +83,10 @@ TEST_F(AtomicFileTest, UncommittedLeavesNothing) {
 TEST_F(AtomicFileTest, FileSizeLimitKeepsTheOldFile) {
   const std::string path = dir_ + "/report.md";
   ASSERT_FALSE(write_file_atomically(path, "the good report\n"));
-  int pipe_fds[2];
-  ASSERT_EQ(pipe(pipe_fds), 0);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    signal(SIGXFSZ, SIG_IGN);
-    const rlimit fsize{4096, 4096};
-    setrlimit(RLIMIT_FSIZE, &fsize);
+  const std::string message = testing::in_child_with_file_size_limit(4096, [&] {
     const auto e = write_file_atomically(path, std::string(100000, 'x'));
-    const std::string message = e ? e->message + (e->out_of_space ? " [space]" : "") : "none";
-    (void)!write(pipe_fds[1], message.data(), message.size());
-    _exit(0);
-  }
-  close(pipe_fds[1]);
-  char buf[512] = {};
-  const ssize_t n = ::read(pipe_fds[0], buf, sizeof buf - 1);
-  close(pipe_fds[0]);
-  int st = 0;
-  waitpid(pid, &st, 0);
-  ASSERT_GT(n, 0);
-  const std::string message(buf, static_cast<size_t>(n));
+    return e ? e->message + (e->out_of_space ? " [space]" : "") : "none";
+  });
   EXPECT_NE(message.find("File too large"), std::string::npos) << message;
   EXPECT_NE(message.find(path), std::string::npos) << message;
   EXPECT_NE(message.find("[space]"), std::string::npos) << message;
