@@ -21,7 +21,8 @@ int cmd_report(const Args& args) {
       "data", po::value<std::string>()->default_value("reports/data"),
       "recorded data files (see scripts/reports.sh)")(
       "scenarios", po::value<std::string>()->default_value("scenarios"),
-      "hand-written scenarios to draw")(
+      "hand-written scenarios to draw")("source", po::value<std::string>()->default_value("."),
+                                        "the source tree (the RFC answers' prose, report/rfc)")(
       "documents", po::value<std::string>(),
       "also write the generated Markdown documents (report/documents.hpp) into this directory")(
       "bound,b", po::value<int>()->default_value(report::kReportBound),
@@ -33,6 +34,7 @@ int cmd_report(const Args& args) {
   o.out_dir = vm["out"].as<std::string>();
   o.data_dir = vm["data"].as<std::string>();
   o.scenarios_dir = vm["scenarios"].as<std::string>();
+  o.source_dir = vm["source"].as<std::string>();
   o.bound = vm["bound"].as<int>();
   if (vm.count("documents")) o.documents_dir = vm["documents"].as<std::string>();
   if (o.bound < 1 || o.bound > 6) throw UsageError("--bound must be 1..6 for a report");

@@ -2,9 +2,9 @@
 // (the recorded data of reports/data and the report's own explorations), so they are as
 // reproducible as the pages. This is the place where a generated document plugs in: add a
 // DocumentGenerator to document_generators() (report/documents.cpp). Issue 14's
-// reports/rfc-answers.md is meant to be one: `scripts/reports.sh` passes `--documents reports`,
-// so a generator whose file is "rfc-answers.md" lands in reports/rfc-answers.md, and the copy in
-// the HTML report's documents/ folder is linked from its index.
+// reports/rfc-answers.md is one: `scripts/reports.sh` passes `--documents reports`, so it lands in
+// reports/rfc-answers.md, and the copy in the HTML report's documents/ folder is linked from its
+// index.
 #pragma once
 
 #include "engine/check.hpp"
@@ -24,6 +24,9 @@ struct DocumentInputs {
   const std::map<std::string, ProtocolResult>& protocol; // by profile name
   const std::map<std::string, CheckReport>& checks;      // by profile name, at `bound`
   int bound = 0;
+  std::string source_dir;    // the source tree, for prose kept beside a generator
+  std::string data_dir;      // reports/data
+  std::string scenarios_dir; // scenarios
 };
 
 struct DocumentGenerator {
@@ -34,7 +37,7 @@ struct DocumentGenerator {
   std::function<std::string(const DocumentInputs&)> write;
 };
 
-// Every document `ptmc report` writes, in this order. Empty today.
+// Every document `ptmc report` writes, in this order.
 const std::vector<DocumentGenerator>& document_generators();
 
 } // namespace ptmc::report

@@ -685,7 +685,13 @@ private:
 
   void documents_section(json& index) {
     index["documents"] = json::array();
-    const DocumentInputs inputs{data_, protocol_, checks_, options_.bound};
+    const DocumentInputs inputs{data_,
+                                protocol_,
+                                checks_,
+                                options_.bound,
+                                options_.source_dir,
+                                options_.data_dir,
+                                options_.scenarios_dir};
     for (const auto& d : options_.documents) {
       if (d.file.find('/') != std::string::npos || fs::path(d.file).extension() != ".md")
         throw ReportError("document '" + d.file + "': give a plain file name ending in .md");

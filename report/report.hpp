@@ -25,6 +25,7 @@ struct ReportOptions {
   std::string out_dir;
   std::string data_dir = "reports/data";
   std::string scenarios_dir = "scenarios";
+  std::string source_dir = "."; // the source tree: the prose of generated documents (report/rfc)
   int bound = kReportBound;
   std::function<void(const std::string& status)> progress;
   // The profiles to report on, in this order; empty means every profile (ptmc::profiles()).
