@@ -6,12 +6,13 @@
 //                                                          generator `ptmc report` runs
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
+#include "common/atomic_file.hpp"
 #include "kernel/target.hpp"
+#include "report/recorded_data.hpp"
 #include "report/rfc/answers.hpp"
 
 #include <fmt/core.h>
 
-#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -20,19 +21,6 @@ namespace ptmc::cli {
 namespace po = boost::program_options;
 
 namespace {
-
-std::string iso_now() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-std::string command_line(const std::string& sub, const Args& args) {
-  std::string text = "ptmc rfc " + sub;
-  for (const std::string& a : args) text += " " + a;
-  return text;
-}
 
 int rfc_record(const Args& args) {
   po::options_description d("ptmc rfc record --on TARGET --json FILE SCENARIO...: run scenarios "
@@ -70,12 +58,13 @@ int rfc_record(const Args& args) {
   if (vm.count("kernel")) options.kernel_image = vm["kernel"].as<std::string>();
   const kernel::TargetResult result = kernel::run_on_target(target, batch, options);
 
-  rfc::Json out = {{"produced_by", command_line("record", args)},
-                   {"generated_at", iso_now()},
-                   {"target", target},
-                   {"kernel_release", result.kernel_release},
-                   {"accel", result.accel},
-                   {"runs", rfc::Json::object()}};
+  rfc::Json out = {
+      {"produced_by", report::command_text(command_line("rfc", command_line("record", args)))},
+      {"generated_at", report::utc_now()},
+      {"target", target},
+      {"kernel_release", result.kernel_release},
+      {"accel", result.accel},
+      {"runs", rfc::Json::object()}};
   int failed = 0;
   for (size_t i = 0; i < batch.size(); ++i) {
     const kernel::Outcome& o = i < result.outcomes.size() ? result.outcomes[i] : kernel::Outcome{};
@@ -95,10 +84,8 @@ int rfc_record(const Args& args) {
     fmt::print("{} on {} ({}): {}\n", names[i], target, result.kernel_release, status);
   }
   if (result.error) fmt::print(stderr, "ptmc rfc record: {}\n", *result.error);
-  const std::string path = vm["json"].as<std::string>();
-  std::ofstream f(path);
-  f << out.dump(2) << "\n";
-  if (!f.flush()) throw UsageError("cannot write " + path);
+  if (auto e = write_file_atomically(vm["json"].as<std::string>(), out.dump(2) + "\n"))
+    return write_failed("rfc record", *e);
   return failed || result.error ? kViolation : kOk;
 }
 
@@ -136,9 +123,7 @@ int rfc_answers(const Args& args) {
     fmt::print("{}", text);
     return kOk;
   }
-  std::ofstream f(out);
-  f << text;
-  if (!f.flush()) throw UsageError("cannot write " + out);
+  if (auto e = write_file_atomically(out, text)) return write_failed("rfc answers", *e);
   return kOk;
 }
 

@@ -10,14 +10,15 @@
 // check and diff write --json FILE for reports/data/rfc/ (report/rfc/README.md).
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
+#include "common/atomic_file.hpp"
 #include "engine/security_check.hpp"
 #include "kernel/security/runner.hpp"
+#include "report/recorded_data.hpp"
 
 #include <fmt/core.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <ctime>
 #include <fstream>
 #include <optional>
 
@@ -29,25 +30,6 @@ using namespace ptmc::security;
 using json = nlohmann::ordered_json;
 
 namespace {
-
-std::string iso_now() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-std::string command_line(const std::string& sub, const Args& args) {
-  std::string text = "ptmc security " + sub;
-  for (const std::string& a : args) text += " " + a;
-  return text;
-}
-
-void write_json(const std::string& path, const json& j) {
-  std::ofstream out(path);
-  out << j.dump(2) << "\n";
-  if (!out.flush()) throw UsageError("cannot write " + path);
-}
 
 json steps_json(const Trail& t) {
   json steps = json::array();
@@ -145,12 +127,13 @@ int security_check(const Args& args) {
   else
     for (const Policy& p : policies()) chosen.push_back(&p);
 
-  json out = {{"question", 5},
-              {"produced_by", command_line("check", args)},
-              {"generated_at", iso_now()},
-              {"bound", bound},
-              {"property_count", security::properties().size()},
-              {"variants", json::object()}};
+  json out = {
+      {"question", 5},
+      {"produced_by", report::command_text(command_line("security", command_line("check", args)))},
+      {"generated_at", report::utc_now()},
+      {"bound", bound},
+      {"property_count", security::properties().size()},
+      {"variants", json::object()}};
   bool unexpected = false, incomplete = false;
   std::optional<RuleId> mutation;
   if (vm.count("mutant")) {
@@ -199,7 +182,9 @@ int security_check(const Args& args) {
     }
     out["variants"][p->name] = variant;
   }
-  if (vm.count("json")) write_json(vm["json"].as<std::string>(), out);
+  if (vm.count("json"))
+    if (auto e = write_file_atomically(vm["json"].as<std::string>(), out.dump(2) + "\n"))
+      return write_failed("security", *e);
   if (unexpected) return kViolation;
   return incomplete ? kLimit : kOk;
 }
@@ -239,8 +224,9 @@ int security_compare(const Args& args) {
   po::variables_map vm;
   if (!parse_options(args, d, nullptr, vm)) return kOk;
   json out = {{"question", 5},
-              {"produced_by", command_line("compare", args)},
-              {"generated_at", iso_now()},
+              {"produced_by",
+               report::command_text(command_line("security", command_line("compare", args)))},
+              {"generated_at", report::utc_now()},
               {"variants", {"linux", "redox-2019", "redox-proposed"}},
               {"cases", json::object()}};
   for (const auto* list : {&linux_cases(), &redox_cases()}) {
@@ -283,7 +269,9 @@ int security_compare(const Args& args) {
       out["cases"][c.name] = row;
     }
   }
-  if (vm.count("json")) write_json(vm["json"].as<std::string>(), out);
+  if (vm.count("json"))
+    if (auto e = write_file_atomically(vm["json"].as<std::string>(), out.dump(2) + "\n"))
+      return write_failed("security", *e);
   return kOk;
 }
 
@@ -312,14 +300,15 @@ int security_diff(const Args& args) {
   o.verbose = vm.count("verbose") > 0;
   const kernel::SecurityRun run = kernel::run_security_cases_on_qemu(names, o);
 
-  json out = {{"question", 5},
-              {"produced_by", command_line("diff", args)},
-              {"generated_at", iso_now()},
-              {"target", "qemu-x86_64"},
-              {"kernel", run.kernel_release},
-              {"yama_at_boot", run.yama},
-              {"boots", json::array()},
-              {"cases", json::object()}};
+  json out = {
+      {"question", 5},
+      {"produced_by", report::command_text(command_line("security", command_line("diff", args)))},
+      {"generated_at", report::utc_now()},
+      {"target", "qemu-x86_64"},
+      {"kernel", run.kernel_release},
+      {"yama_at_boot", run.yama},
+      {"boots", json::array()},
+      {"cases", json::object()}};
   for (const kernel::SecurityBoot& b : run.boots)
     out["boots"].push_back({{"group", b.group},
                             {"accel", b.accel},
@@ -381,7 +370,9 @@ int security_diff(const Args& args) {
   out["disagree"] = disagree;
   out["not_run"] = not_run;
   fmt::print("{} cases agree, {} disagree, {} not run\n", agree, disagree, not_run);
-  if (vm.count("json")) write_json(vm["json"].as<std::string>(), out);
+  if (vm.count("json"))
+    if (auto e = write_file_atomically(vm["json"].as<std::string>(), out.dump(2) + "\n"))
+      return write_failed("security", *e);
   if (run.error) {
     fmt::print(stderr, "ptmc security diff: {}\n", *run.error);
     return kLimit;
@@ -427,12 +418,13 @@ int security_mutate(const Args& args) {
     }
     return "";
   };
-  json out = {{"question", 5},
-              {"produced_by", command_line("mutate", args)},
-              {"generated_at", iso_now()},
-              {"variant", base.name},
-              {"bound", bound},
-              {"rules", json::object()}};
+  json out = {
+      {"question", 5},
+      {"produced_by", report::command_text(command_line("security", command_line("mutate", args)))},
+      {"generated_at", report::utc_now()},
+      {"variant", base.name},
+      {"bound", bound},
+      {"rules", json::object()}};
   size_t killed = 0, refuted = 0, survived = 0;
   for (const RuleInfo& r : rule_table()) {
     if (r.layer != base.layer()) continue;
@@ -465,7 +457,9 @@ int security_mutate(const Args& args) {
   fmt::print("{}: {} mutants, {} killed by a property, {} more refuted by the kernel, {} "
              "survived\n",
              base.name, killed + refuted + survived, killed, refuted, survived);
-  if (vm.count("json")) write_json(vm["json"].as<std::string>(), out);
+  if (vm.count("json"))
+    if (auto e = write_file_atomically(vm["json"].as<std::string>(), out.dump(2) + "\n"))
+      return write_failed("security", *e);
   return kOk;
 }
 

@@ -63,20 +63,28 @@ Trace trace_from_lines(const nlohmann::json& lines, const std::string& where) {
   return t;
 }
 
-nlohmann::json record_header(const std::string& kind, const std::vector<std::string>& args) {
-  std::string command = "ptmc";
-  for (const auto& a : args) command += " " + shell_word(a);
+std::string utc_now() {
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm utc{};
   gmtime_r(&now, &utc);
   char date[32];
   std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return date;
+}
+
+std::string command_text(const std::vector<std::string>& args) {
+  std::string command = "ptmc";
+  for (const auto& a : args) command += " " + shell_word(a);
+  return command;
+}
+
+nlohmann::json record_header(const std::string& kind, const std::vector<std::string>& args) {
   utsname u{};
   uname(&u);
   return {{"format", kRecordFormat},
           {"kind", kind},
-          {"command", command},
-          {"date", date},
+          {"command", command_text(args)},
+          {"date", utc_now()},
           {"machine_kernel", u.release}};
 }
 

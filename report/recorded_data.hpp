@@ -74,6 +74,12 @@ struct RecordedData {
 // that does not parse or lacks a field throws std::runtime_error naming the file.
 RecordedData load_recorded_data(const std::string& dir);
 
+// The UTC time now, as data files record it: 2026-11-27T08:41:06Z.
+std::string utc_now();
+// `ptmc ARGS...` as a shell would take it back (words quoted where needed). `args` is the
+// command line after `ptmc`.
+std::string command_text(const std::vector<std::string>& args);
+
 // The `record` object every data file starts with: the kind, the command line, the UTC time now
 // and the running kernel's release. `args` is the command line after `ptmc`.
 nlohmann::json record_header(const std::string& kind, const std::vector<std::string>& args);
