@@ -59,8 +59,6 @@ Scenario build_counterexample(const M& model, const std::vector<Action>& actions
   sc.program.assign(length, Insn{Op::nop, 0, Arg::buf});
   for (const auto& [i, in] : program)
     if (i < length) sc.program[i] = in;
-  // A pushf the path never reached leaves a later popf unbalanced; the model refuses such a
-  // program, so balance it with the pushf the state implies.
   return sc;
 }
 
