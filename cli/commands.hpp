@@ -34,6 +34,7 @@ int cmd_mutate(const Args& args);
 int cmd_report(const Args& args);
 int cmd_compare(const Args& args);
 int cmd_crossarch(const Args& args);
+int cmd_prove(const Args& args);
 int cmd_security(const Args& args); // cli/security.cpp
 int cmd_rfc(const Args& args);      // cli/rfc.cpp
 

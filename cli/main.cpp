@@ -31,7 +31,8 @@ void usage() {
       "  crossarch                compare Linux x86_64 and arm64: differing scenarios, verdicts\n"
       "  compare --profiles L,R   Linux against Redox on the same Linux-API scenarios\n"
       "  security SUBCOMMAND      the attach-permission model and its real-kernel cases\n"
-      "  rfc SUBCOMMAND           the RFC answers: record kernel runs, write the answers\n\n"
+      "  rfc SUBCOMMAND           the RFC answers: record kernel runs, write the answers\n"
+      "  prove --profile P        prove register facts for all 64-bit values (Z3)\n\n"
       "Run 'ptmc COMMAND --help' for a command's options.\n"
       "Exit codes: 0 ok, 1 violation or disagreement, 2 bad input, 3 a limit stopped the run.\n");
 }
@@ -64,6 +65,7 @@ int main(int argc, char** argv) {
     if (cmd == "report") return ptmc::cli::cmd_report(args);
     if (cmd == "compare") return ptmc::cli::cmd_compare(args);
     if (cmd == "crossarch") return ptmc::cli::cmd_crossarch(args);
+    if (cmd == "prove") return ptmc::cli::cmd_prove(args);
     if (cmd == "security") return ptmc::cli::cmd_security(args);
     if (cmd == "rfc") return ptmc::cli::cmd_rfc(args);
   } catch (const ptmc::cli::UsageError& e) {

@@ -28,6 +28,8 @@ struct Events {
   int64_t edited_rax = 0;          // ...with these values...
   uint8_t edited_space = 0, edited_pc = 0;
   bool edited_live_handler_frame = false; // ...into the live frame of a user-handled signal
+
+  bool operator==(const Events&) const = default;
 };
 
 // Whether the instruction at rip loads TF itself (popf), as far as the model has committed to

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <type_traits>
 
 namespace ptmc::syscalls {
 
@@ -103,17 +104,28 @@ constexpr const Modelled* find_modelled(Arch arch, int32_t nr) {
   return nullptr;
 }
 
+// dispatch_number of an integer, or of the prover's symbolic value (prove/sym.hpp declares its
+// low_int32 next to the type, found by argument-dependent lookup).
+template <class I> constexpr auto dispatch_number_of(const I& orig_rax) {
+  if constexpr (std::is_integral_v<I>)
+    return dispatch_number(orig_rax);
+  else
+    return low_int32(orig_rax);
+}
+
 // classify's test, without find_modelled's pointer: GCC 12 with -fsanitize=undefined rejects a
 // pointer compared with null in a constant expression, and model/linux/model.hpp builds its
 // table of classes at compile time.
-constexpr bool is_modelled(Arch arch, int32_t nr) {
+template <class N> constexpr bool is_modelled(Arch arch, const N& nr) {
   for (const Modelled& m : modelled(arch))
     if (m.nr == nr) return true;
   return false;
 }
 
-constexpr Class classify(Arch arch, int64_t orig_rax) {
-  const int32_t nr = dispatch_number(orig_rax);
+// Generic over the number's type: the prover runs it on a symbolic orig_rax, each comparison a
+// fork (prove/README.md).
+template <class I> constexpr Class classify(Arch arch, const I& orig_rax) {
+  const auto nr = dispatch_number_of(orig_rax);
   if (nr == -1) return Class::skip;
   if (nr < 0) return Class::invalid;
   if (arch == Arch::x86_64 && nr >= kX32Bit) return Class::x32;

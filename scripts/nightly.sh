@@ -2,7 +2,7 @@
 # The long campaigns that do not fit .ci/run's budget. Each writes its figures under reports/.
 # Needs a build with the fuzz targets (scripts/test.sh makes one) and root (the host kernel).
 #
-#   scripts/nightly.sh [JOB...]      JOB: fuzz, soak, redox_refinement; default: all of them
+#   scripts/nightly.sh [JOB...]      JOB: fuzz, soak, redox_refinement, prove_relation; default: all
 #
 # Developers add their own jobs: a function named job_NAME, and NAME in `all` below.
 set -euo pipefail
@@ -96,8 +96,14 @@ job_redox_refinement() {
   cat "$out"
 }
 
+# The symbolic transition relation against the explicit model for every delta of linux-x86_64 at
+# bound 2 (ctest checks linux-x86_64 itself at bound 2 and the deltas at bound 0; prove/README.md).
+job_prove_relation() {
+  PTMC_PROVE_DELTA_BOUND=2 build/tests/prove/test_prove --gtest_filter='*RelationAgrees*'
+}
+
 jobs=("$@")
-[ ${#jobs[@]} -gt 0 ] || jobs=(fuzz soak redox_refinement)
+[ ${#jobs[@]} -gt 0 ] || jobs=(fuzz soak redox_refinement prove_relation)
 failed=0
 for j in "${jobs[@]}"; do
   if ! declare -F "job_$j" >/dev/null; then

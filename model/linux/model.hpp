@@ -45,7 +45,8 @@ enum class Syscall : uint8_t {
 
 // The syscall `number` names in `arch`'s table, through the list the agent's sandbox is built
 // from (scenario/syscalls.hpp), so that the model follows exactly what the sandbox lets through.
-constexpr Syscall classify_syscall(ptmc::Arch arch, int64_t number) {
+// Generic over the number's type, as syscalls::classify is.
+template <class I> constexpr Syscall classify_syscall(ptmc::Arch arch, const I& number) {
   switch (syscalls::classify(arch, number)) {
   case syscalls::Class::skip:
     return Syscall::none;
@@ -57,8 +58,10 @@ constexpr Syscall classify_syscall(ptmc::Arch arch, int64_t number) {
   case syscalls::Class::modelled:
     break;
   }
-  const std::string_view name =
-      syscalls::find_modelled(arch, syscalls::dispatch_number(number))->name;
+  const auto nr = syscalls::dispatch_number_of(number);
+  std::string_view name;
+  for (const syscalls::Modelled& m : syscalls::modelled(arch))
+    if (m.nr == nr) name = m.name;
   constexpr std::pair<std::string_view, Syscall> kByName[] = {
       {"read", Syscall::read},
       {"write", Syscall::write},
@@ -75,7 +78,8 @@ constexpr Syscall classify_syscall(ptmc::Arch arch, int64_t number) {
 template <ptmc::Arch A> Syscall syscall_in_table(int64_t number) {
   static constexpr auto kBelowInvalid = [] {
     std::array<Syscall, syscalls::kFirstInvalid> table{};
-    for (int32_t nr = 0; nr < syscalls::kFirstInvalid; ++nr) table[nr] = classify_syscall(A, nr);
+    for (int32_t nr = 0; nr < syscalls::kFirstInvalid; ++nr)
+      table[nr] = classify_syscall(A, int64_t{nr});
     return table;
   }();
   const int32_t nr = syscalls::dispatch_number(number);
@@ -124,6 +128,10 @@ public:
   using ArchType = Arch;
   using Frame = typename Arch::Frame;
   using State = LinuxTask<Frame>;
+  // The value domain of the registers and the rule door (model/value.hpp): Concrete for the
+  // explicit engines, the prover's symbolic domain for prove/.
+  using Domain = domain_of_t<Arch>;
+  using Rules = typename Domain::Rules;
 
   // `program` fixed: the scenario runner. nullopt: explore every program up to the bound.
   LinuxModel(const Profile& profile, std::optional<std::vector<Insn>> program,
@@ -159,11 +167,11 @@ public:
   // than the live registers: the design variants of the RFC's question 1 (RegisterWriteTarget).
   bool edits_reach_saved(const State& s) const;
 
-  State resume(const State& s, const Action& a, Peek peek, RuleCtx& rules, Events& ev) const;
-  State execute(const State& s, const Insn& insn, RuleCtx& rules, Events& ev) const;
+  State resume(const State& s, const Action& a, Peek peek, Rules& rules, Events& ev) const;
+  State execute(const State& s, const Insn& insn, Rules& rules, Events& ev) const;
 
   // What the tracer observes at a stop or at the end.
-  TraceLine observe(const State& s, RuleCtx& rules) const;
+  TraceLine observe(const State& s, Rules& rules) const;
 
   // The instruction at a location when it is fixed: the scenario's program, the exit tail,
   // the handler. nullopt while exploring an index below the bound.
@@ -172,7 +180,7 @@ public:
   const std::vector<Insn>& handler() const { return handler_; }
 
   // Signal `pass` resolves to at this stop (docs/scenario-format.md).
-  int pass_signal(const State& s, RuleCtx& rules) const;
+  int pass_signal(const State& s, Rules& rules) const;
 
   // Whether states remember the last request. Only `sig=pass` needs it (the scenario runner and
   // the transparency product); the explorer's own tracer never passes, and a field nobody reads
@@ -181,24 +189,24 @@ public:
 
 private:
   // The tracer's edits at a stop, into the frame the profile sends them to.
-  void write_edits(State& s, const std::vector<Edit>& edits, bool rip_only, RuleCtx& r) const;
+  void write_edits(State& s, const std::vector<Edit>& edits, bool rip_only, Rules& r) const;
 
   // kernel/entry/common.c
-  void syscall_entry(State& s, RuleCtx& r, Events& ev) const;
-  void syscall_body(State& s, RuleCtx& r, Events& ev) const;
-  void syscall_exit_work(State& s, RuleCtx& r, Events& ev) const;
+  void syscall_entry(State& s, Rules& r, Events& ev) const;
+  void syscall_body(State& s, Rules& r, Events& ev) const;
+  void syscall_exit_work(State& s, Rules& r, Events& ev) const;
   // kernel/signal.c
   // `in_get_signal`: resuming from a signal-delivery-stop whose signal was discarded, so the
   // same get_signal loop goes on (no new arch signal-handling entry, Arch::before_signal).
-  void exit_to_user(State& s, RuleCtx& r, Events& ev, bool in_get_signal = false) const;
-  void deliver(State& s, int sig, RuleCtx& r, Events& ev) const;
+  void exit_to_user(State& s, Rules& r, Events& ev, bool in_get_signal = false) const;
+  void deliver(State& s, int sig, Rules& r, Events& ev) const;
   void raise(State& s, int sig, int16_t code, Events& ev, bool shared = false) const;
-  void trap(State& s, int16_t code, RuleCtx& r, Events& ev) const;
+  void trap(State& s, int16_t code, Rules& r, Events& ev) const;
   void stop(State& s, StopWhy why, int sig, int16_t code, SyscallOp op) const;
   void canonicalize(State& s) const;
   State with_rip_edits(const State& s, const Action& a) const;
-  State resume_raw(const State& s, const Action& a, Peek peek, RuleCtx& rules, Events& ev) const;
-  State execute_raw(const State& s, const Insn& insn, RuleCtx& rules, Events& ev) const;
+  State resume_raw(const State& s, const Action& a, Peek peek, Rules& rules, Events& ev) const;
+  State execute_raw(const State& s, const Insn& insn, Rules& rules, Events& ev) const;
 
   Profile profile_;
   Arch arch_;

@@ -125,7 +125,7 @@ template <class Arch>
 typename LinuxModel<Arch>::State LinuxModel<Arch>::with_rip_edits(const State& s,
                                                                   const Action& a) const {
   State after = s;
-  RuleCtx quiet;
+  Rules quiet;
   if (!edits_lost(s)) write_edits(after, a.edits, /*rip_only=*/true, quiet);
   return after;
 }
@@ -148,7 +148,7 @@ template <class Arch> bool LinuxModel<Arch>::edits_reach_saved(const State& s) c
 
 template <class Arch>
 void LinuxModel<Arch>::write_edits(State& s, const std::vector<Edit>& edits, bool rip_only,
-                                   RuleCtx& r) const {
+                                   Rules& r) const {
   // orig_rax is not part of the frame; it first, since it decides whether rt_sigreturn runs.
   if (!rip_only)
     for (const Edit& e : edits)
@@ -229,14 +229,14 @@ void LinuxModel<Arch>::raise(State& s, int sig, int16_t code, Events& ev, bool s
 
 // An exception from user mode that sends SIGTRAP (force_sig_fault), then the return to user mode.
 template <class Arch>
-void LinuxModel<Arch>::trap(State& s, int16_t code, RuleCtx& r, Events& ev) const {
+void LinuxModel<Arch>::trap(State& s, int16_t code, Rules& r, Events& ev) const {
   arch_.exception_entry(s, r);
   raise(s, sig::trap, code, ev);
   exit_to_user(s, r, ev);
 }
 
 template <class Arch>
-void LinuxModel<Arch>::exit_to_user(State& s, RuleCtx& r, Events& ev, bool in_get_signal) const {
+void LinuxModel<Arch>::exit_to_user(State& s, Rules& r, Events& ev, bool in_get_signal) const {
   // kernel/entry/common.c exit_to_user_mode_loop -> arch_do_signal_or_restart -> get_signal.
   while (s.phase == Phase::user || s.phase == Phase::stopped) {
     // dequeue_signal: the thread's queue first, then the process's (kernel/signal.c).
@@ -287,7 +287,7 @@ void LinuxModel<Arch>::exit_to_user(State& s, RuleCtx& r, Events& ev, bool in_ge
 }
 
 template <class Arch>
-void LinuxModel<Arch>::deliver(State& s, int sig, RuleCtx& r, Events& ev) const {
+void LinuxModel<Arch>::deliver(State& s, int sig, Rules& r, Events& ev) const {
   const uint8_t bit = pend_bit(sig);
   if (sig != sig::usr1) {
     // SIGUSR2: terminate; SIGTRAP: core dump (RLIMIT_CORE is 0, so only the status differs).
@@ -309,7 +309,7 @@ void LinuxModel<Arch>::deliver(State& s, int sig, RuleCtx& r, Events& ev) const 
 
 // ---- Syscalls -------------------------------------------------------------------------------
 
-template <class Arch> void LinuxModel<Arch>::syscall_entry(State& s, RuleCtx& r, Events& ev) const {
+template <class Arch> void LinuxModel<Arch>::syscall_entry(State& s, Rules& r, Events& ev) const {
   constexpr SyscallWorkRules rule = Arch::kSyscallWork;
   arch_.enter_syscall(s, r, ev);
   if (r.effect(rule.work_captured)) s.entry_work = s.work;
@@ -328,7 +328,7 @@ template <class Arch> void LinuxModel<Arch>::syscall_entry(State& s, RuleCtx& r,
   syscall_body(s, r, ev);
 }
 
-template <class Arch> void LinuxModel<Arch>::syscall_body(State& s, RuleCtx& r, Events& ev) const {
+template <class Arch> void LinuxModel<Arch>::syscall_body(State& s, Rules& r, Events& ev) const {
   using namespace linux_detail;
   // syscall_trace_enter: SYSCALL_EMU in the captured work returns -1.
   const bool emulated = r.decide(Arch::kSyscallWork.emu_skips, (s.entry_work & work::emu) != 0);
@@ -404,7 +404,7 @@ template <class Arch> void LinuxModel<Arch>::syscall_body(State& s, RuleCtx& r, 
 }
 
 template <class Arch>
-void LinuxModel<Arch>::syscall_exit_work(State& s, RuleCtx& r, Events& ev) const {
+void LinuxModel<Arch>::syscall_exit_work(State& s, Rules& r, Events& ev) const {
   using namespace linux_detail;
   constexpr SyscallWorkRules rule = Arch::kSyscallWork;
   const uint8_t w = s.work; // the current flags, not the captured ones
@@ -433,7 +433,7 @@ void LinuxModel<Arch>::syscall_exit_work(State& s, RuleCtx& r, Events& ev) const
 
 template <class Arch>
 typename LinuxModel<Arch>::State LinuxModel<Arch>::execute(const State& from, const Insn& in,
-                                                           RuleCtx& r, Events& ev) const {
+                                                           Rules& r, Events& ev) const {
   State s = execute_raw(from, in, r, ev);
   canonicalize(s);
   return s;
@@ -441,7 +441,7 @@ typename LinuxModel<Arch>::State LinuxModel<Arch>::execute(const State& from, co
 
 template <class Arch>
 typename LinuxModel<Arch>::State LinuxModel<Arch>::execute_raw(const State& from, const Insn& in,
-                                                               RuleCtx& r, Events& ev) const {
+                                                               Rules& r, Events& ev) const {
   State s = from;
   s.regs.peek = 0; // the peek was about this instruction
   const auto step = arch_.run_user_insn(s, in, r);
@@ -477,14 +477,14 @@ typename LinuxModel<Arch>::State LinuxModel<Arch>::execute_raw(const State& from
 
 // ---- The tracer's step ----------------------------------------------------------------------
 
-template <class Arch> int LinuxModel<Arch>::pass_signal(const State& s, RuleCtx& r) const {
+template <class Arch> int LinuxModel<Arch>::pass_signal(const State& s, Rules& r) const {
   const TraceLine t = observe(s, r);
   return tracer_pass_signal(t, static_cast<Request>(s.last_request));
 }
 
 template <class Arch>
 typename LinuxModel<Arch>::State LinuxModel<Arch>::resume(const State& from, const Action& a,
-                                                          Peek peek, RuleCtx& r, Events& ev) const {
+                                                          Peek peek, Rules& r, Events& ev) const {
   State s = resume_raw(from, a, peek, r, ev);
   canonicalize(s);
   return s;
@@ -492,7 +492,7 @@ typename LinuxModel<Arch>::State LinuxModel<Arch>::resume(const State& from, con
 
 template <class Arch>
 typename LinuxModel<Arch>::State LinuxModel<Arch>::resume_raw(const State& from, const Action& a,
-                                                              Peek peek, RuleCtx& r,
+                                                              Peek peek, Rules& r,
                                                               Events& ev) const {
   State s = from;
   // The seed's bug 1 as a delta: writes made at a signal stop land in a frame that is dropped.
@@ -549,10 +549,10 @@ typename LinuxModel<Arch>::State LinuxModel<Arch>::resume_raw(const State& from,
       const bool blocked = sig == sig::usr1 && s.in_handler;
       if (blocked) {
         if (r.decide(RuleId::sig_blocked_requeue, true)) {
-          const int16_t code =
-              sig == s.stop_sig
-                  ? s.stop_code
-                  : r.choose<int16_t>(RuleId::sig_inject_si_user, code::si_user, code::si_kernel);
+          const int16_t code = sig == s.stop_sig
+                                   ? s.stop_code
+                                   : r.template choose<int16_t>(RuleId::sig_inject_si_user,
+                                                                code::si_user, code::si_kernel);
           raise(s, sig, code, ev, s.stop_shared != 0);
         }
       } else if (bit) {
@@ -602,7 +602,7 @@ typename LinuxModel<Arch>::State LinuxModel<Arch>::resume_raw(const State& from,
 
 // ---- Observation ----------------------------------------------------------------------------
 
-template <class Arch> TraceLine LinuxModel<Arch>::observe(const State& s, RuleCtx& r) const {
+template <class Arch> TraceLine LinuxModel<Arch>::observe(const State& s, Rules& r) const {
   TraceLine t;
   t.written = s.written;
   if (s.phase == Phase::exited) {

@@ -4,6 +4,7 @@
 // field and why the program is not part of it.
 #pragma once
 
+#include "model/value.hpp"
 #include "scenario/scenario.hpp"
 
 #include <cstdint>
@@ -59,11 +60,16 @@ constexpr uint8_t pend_bit(int signo) {
 }
 
 template <class Frame> struct LinuxTask {
+  using Domain = domain_of_t<Frame>;
+  // The explicit domain copies, compares and hashes raw bytes, padding included; the prover's
+  // symbolic fields copy themselves.
+  static constexpr bool kRaw = std::is_trivially_copyable_v<Frame>;
+
   Frame regs;  // the live user frame (pt_regs)
   Frame saved; // the signal frame rt_sigreturn will restore, valid when in_handler
   // The syscall number as the kernel keeps it apart from the registers: x86's orig_ax (-1 after
   // exceptions and rt_sigreturn), arm64's syscallno.
-  int64_t orig_rax;
+  typename Domain::I64 orig_rax;
 
   Phase phase;
   StopWhy why;
@@ -89,13 +95,25 @@ template <class Frame> struct LinuxTask {
   uint8_t exit_pid;
   uint8_t pad_[2];
 
-  LinuxTask() { std::memset(static_cast<void*>(this), 0, sizeof(*this)); }
-  LinuxTask(const LinuxTask& o) { std::memcpy(static_cast<void*>(this), &o, sizeof(*this)); }
-  LinuxTask& operator=(const LinuxTask& o) {
+  LinuxTask() requires kRaw { std::memset(static_cast<void*>(this), 0, sizeof(*this)); }
+  LinuxTask(const LinuxTask& o) requires kRaw {
+    std::memcpy(static_cast<void*>(this), &o, sizeof(*this));
+  }
+  LinuxTask& operator=(const LinuxTask& o) requires kRaw {
     std::memcpy(static_cast<void*>(this), &o, sizeof(*this));
     return *this;
   }
-  bool operator==(const LinuxTask& o) const { return std::memcmp(this, &o, sizeof(*this)) == 0; }
+  bool operator==(const LinuxTask& o) const requires kRaw {
+    return std::memcmp(this, &o, sizeof(*this)) == 0;
+  }
+  // A symbolic task: every plain field zero, like the explicit one.
+  LinuxTask() requires(!kRaw)
+      : regs{}, saved{}, orig_rax{}, phase{}, why{}, stop_sig{}, stop_code{}, stop_op{}, work{},
+        entry_work{}, pending{}, trap_code{}, in_handler{}, traced{}, tracesysgood{},
+        last_request{}, written{}, exit_value{}, pending_si_kernel{}, pending_shared{},
+        stop_shared{}, exit_pid{}, pad_{} {}
+  LinuxTask(const LinuxTask& o) requires(!kRaw) = default;
+  LinuxTask& operator=(const LinuxTask& o) requires(!kRaw) = default;
 
   Loc pc() const { return Loc{static_cast<Loc::Space>(regs.pc_space), regs.pc}; }
   bool dead() const { return phase == Phase::exited || phase == Phase::killed; }

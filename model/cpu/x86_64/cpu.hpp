@@ -22,13 +22,14 @@ enum class Exit : uint8_t {
                    // keeps one, so what follows is outside it
 };
 
-struct Step {
+template <class D> struct BasicStep {
   Exit exit = Exit::retired;
   // #DB follows the instruction: it began with TF set (retired), or the SYSCALL mutant where
   // FMASK did not clear TF (syscall; the trap is taken on the return to user mode).
-  bool single_step_trap = false;
+  typename D::Bool single_step_trap = false;
   bool pushed_flags = false; // pushf wrote RFLAGS to the stack
 };
+using Step = BasicStep<Concrete>;
 
 // Whether an instruction loads TF itself (popf, iret): what a kernel asks before it arms a
 // single step over it (Linux: arch/x86/kernel/step.c is_setting_trap_flag).
@@ -37,13 +38,18 @@ inline bool sets_trap_flag(Op op) {
 }
 
 // RFLAGS in kernel mode right after SYSCALL, given the IA32_FMASK the kernel programmed.
-inline uint64_t kernel_rflags_after_syscall(const Frame& f, uint64_t fmask) {
-  return rflags_on_syscall_entry<uint64_t>(f.rflags, fmask);
+template <class D>
+typename D::U64 kernel_rflags_after_syscall(const BasicFrame<D>& f, uint64_t fmask) {
+  using W = typename D::U64;
+  return rflags_on_syscall_entry<W>(W(f.rflags), W(fmask));
 }
 
-inline Step execute(Frame& f, const Insn& in, RuleCtx& r) {
-  Step step;
-  const bool tf_before = f.rflags & TF;
+// Generic over the value domain (model/value.hpp) and its rule door.
+template <class D, class Rules> BasicStep<D> execute(BasicFrame<D>& f, const Insn& in, Rules& r) {
+  using W = typename D::U64;
+  using Flags = typename D::Flags;
+  BasicStep<D> step;
+  const typename D::Bool tf_before = (f.rflags & TF) != 0;
   f.pc = static_cast<uint8_t>(f.pc + 1);
   // SYSCALL, int3 and the tails' jmp always run; the user instructions' register effects are one
   // rule, so a mutant can skip them.
@@ -60,7 +66,7 @@ inline Step execute(Frame& f, const Insn& in, RuleCtx& r) {
     if (f.rsp_moved) return unrepresentable();
     f.rsp_moved = 1;
     // add rsp, 8 sets the arithmetic flags from the new rsp: never zero, no carry on a sane stack.
-    f.rflags &= static_cast<uint16_t>(~(ZF | CF));
+    f.rflags &= Flags(~(ZF | CF));
     break;
   case Op::set_nr:
     f.rax = in.imm;
@@ -69,11 +75,10 @@ inline Step execute(Frame& f, const Insn& in, RuleCtx& r) {
     f.rsi = static_cast<uint8_t>(in.arg);
     break;
   case Op::cmp:
-    f.rflags =
-        static_cast<uint16_t>(rflags_after_cmp1<uint64_t>(f.rflags, static_cast<uint64_t>(f.rax)));
+    f.rflags = Flags(rflags_after_cmp1<W>(W(f.rflags), W(f.rax)));
     break;
   case Op::setz:
-    f.rbx = static_cast<uint8_t>(rbx_after_setz<uint64_t>(f.rflags));
+    f.rbx = D::low_byte(rbx_after_setz<W>(W(f.rflags)));
     break;
   case Op::pushf:
     if (f.stack_depth == 1) return unrepresentable();
@@ -85,17 +90,17 @@ inline Step execute(Frame& f, const Insn& in, RuleCtx& r) {
   // has bit 1 set, so the result is never zero.
   case Op::or_tf:
     if (f.stack_depth == 0) return unrepresentable();
-    f.stack_top |= TF;
-    f.rflags &= static_cast<uint16_t>(~(ZF | CF));
+    f.stack_top |= Flags(TF);
+    f.rflags &= Flags(~(ZF | CF));
     break;
   case Op::and_tf:
     if (f.stack_depth == 0) return unrepresentable();
-    f.stack_top &= static_cast<uint16_t>(~TF);
-    f.rflags &= static_cast<uint16_t>(~(ZF | CF));
+    f.stack_top &= Flags(~TF);
+    f.rflags &= Flags(~(ZF | CF));
     break;
   case Op::popf:
     if (f.stack_depth == 0) return unrepresentable();
-    f.rflags = static_cast<uint16_t>(rflags_after_popf<uint64_t>(f.rflags, f.stack_top));
+    f.rflags = Flags(rflags_after_popf<W>(W(f.rflags), W(f.stack_top)));
     f.stack_depth = 0;
     f.stack_top = 0;
     break;

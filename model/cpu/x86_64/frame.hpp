@@ -1,17 +1,25 @@
 // The x86_64 register file as the model keeps it: the registers the instruction alphabet reads
 // or writes, in a fixed-size, trivially copyable record. A kernel saves and restores whole
 // frames (a signal frame is a copy of one), so this is also the unit of a signal frame.
+//
+// The registers a program or a tracer can give any 64-bit value are of the value domain D
+// (model/value.hpp): in the explicit model rflags keeps only the tracked bits, in 16 bits; the
+// prover's domain keeps all 64.
 #pragma once
 
+#include "model/value.hpp"
+
 #include <cstdint>
+#include <type_traits>
 
 namespace ptmc::x86 {
 
-struct Frame {
-  int64_t rax;
-  uint16_t rflags;    // only the bits in x86::kTracked
-  uint16_t stack_top; // the pushed rflags image, valid when stack_depth == 1
-  uint8_t pc_space;   // Loc::Space
+template <class D> struct BasicFrame {
+  using Domain = D;
+  typename D::I64 rax;
+  typename D::Flags rflags;    // only the bits in x86::kTracked
+  typename D::Flags stack_top; // the pushed rflags image, valid when stack_depth == 1
+  uint8_t pc_space;            // Loc::Space
   uint8_t pc;
   uint8_t rbx;
   uint8_t rsi;         // an Arg, or kArgFramePtr in a handler
@@ -24,7 +32,9 @@ struct Frame {
   uint8_t rsp_moved; // the handler's `add rsp, 8` ran: rsp points at the signal frame
   uint8_t pad_[4];
 };
+using Frame = BasicFrame<Concrete>;
 static_assert(sizeof(Frame) == 24);
+static_assert(std::is_trivially_copyable_v<Frame>);
 
 // rsi at handler entry: &siginfo, a valid pointer (the Arg values are 0..2).
 inline constexpr uint8_t kArgFramePtr = 3;

@@ -1,8 +1,9 @@
 // Register-level rules of x86_64, written once and generic over the word type W.
 //
-// W is uint64_t in the explicit-state model; a Z3 bit-vector expression works too, because each
-// function uses only the operators &, |, ~, == and `select` (declared for both). That is how the
-// symbolic prover and the explorer share one copy of these semantics.
+// W is uint64_t in the explicit-state model and the prover's symbolic 64-bit value
+// (prove/sym.hpp), because each function uses only the operators &, |, ~, == and `select`
+// (declared for both); a condition B is a bool or the prover's Boolean. That is how the symbolic
+// prover and the explorer share one copy of these semantics.
 #pragma once
 
 #include <cstdint>
@@ -56,13 +57,13 @@ template <class W> W rflags_after_popf(const W& rflags, const W& popped) {
 
 // PTRACE_GETREGS's view of rflags: arch/x86/kernel/ptrace.c `get_flags` hides a TF that the
 // debugger set (TIF_FORCED_TF).
-template <class W> W rflags_as_read(const W& rflags, bool forced_tf) {
+template <class W, class B> W rflags_as_read(const W& rflags, const B& forced_tf) {
   return select(forced_tf, rflags & ~W(TF), rflags);
 }
 
 // PTRACE_SETREGS's write of rflags: arch/x86/kernel/ptrace.c `set_flags` keeps a debugger TF
 // (TIF_FORCED_TF) when the written value has TF clear; a written TF=1 becomes the user's.
-template <class W> W rflags_as_written(const W& value, bool forced_tf) {
+template <class W, class B> W rflags_as_written(const W& value, const B& forced_tf) {
   return select(forced_tf, value | W(TF), value);
 }
 

@@ -2,7 +2,7 @@
 
 namespace ptmc::linux_x86_64 {
 
-std::vector<Insn> Arch::handler_with_tail(const std::vector<Insn>& body) {
+std::vector<Insn> Layout::handler_with_tail(const std::vector<Insn>& body) {
   std::vector<Insn> h = body;
   const auto nr_index = static_cast<int64_t>(h.size() + 1);
   h.push_back(Insn{Op::add_rsp8, 0, Arg::buf});
@@ -33,7 +33,7 @@ std::optional<std::string> unlaid_rip(const Scenario& s, const Action& a,
 
 } // namespace
 
-std::optional<std::string> Arch::unsupported(const Scenario& s) {
+std::optional<std::string> Layout::unsupported(const Scenario& s) {
   // The model's rip is an 8-bit index (model/cpu/x86_64/frame.hpp).
   if (s.program.size() + 3 > 255 || s.handler.size() + 4 > 255)
     return "a program of " + std::to_string(s.program.size()) + " or a handler of " +

@@ -1,0 +1,178 @@
+// ptmc prove: the register facts of prove/ for one profile (or one mutant of it). Each fact runs
+// in a child process (this same binary) that the parent kills at the deadline, because Z3 4.8
+// does not always honour its own timeouts.
+#include "cli/commands.hpp"
+#include "cli/options.hpp"
+#include "kernel/subprocess.hpp"
+#include "model/profile.hpp"
+#include "prove/facts.hpp"
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+namespace ptmc::cli {
+
+namespace po = boost::program_options;
+using nlohmann::json;
+
+namespace {
+
+json to_json(const prove::FactResult& r) {
+  json j = {{"property", r.fact},
+            {"verdict", prove::verdict_name(r.verdict)},
+            {"seconds", r.seconds},
+            {"cases", r.cases},
+            {"paths", r.paths}};
+  if (!r.reason.empty()) j["reason"] = r.reason;
+  if (r.verdict == prove::Verdict::proved) j["core"] = r.core;
+  if (r.verdict == prove::Verdict::refuted) {
+    j["from"] = r.from;
+    j["move"] = r.move;
+    j["counterexample"] = r.counterexample;
+    j["alphabet_writes_it"] = r.alphabet_writes_it;
+  }
+  return j;
+}
+
+std::string self_path() {
+  char buf[4096];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) throw std::runtime_error("cannot find this program's path (/proc/self/exe)");
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// Runs one fact in a child and returns its result; a child that misses the deadline is killed
+// and the fact is unknown.
+json prove_in_child(const std::string& profile, const std::string& mutant, const std::string& fact,
+                    int bound, double timeout_s) {
+  std::vector<std::string> argv = {self_path(),  "prove", "--profile", profile,
+                                   "--property", fact,    "--bound",   std::to_string(bound),
+                                   "--child"};
+  if (!mutant.empty()) argv.insert(argv.end(), {"--mutant", mutant});
+  const auto start = std::chrono::steady_clock::now();
+  const kernel::ChildResult c = kernel::run_child(argv, timeout_s);
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const json unknown = {{"property", fact}, {"verdict", "unknown"}, {"seconds", elapsed}};
+  if (c.timed_out) {
+    json j = unknown;
+    j["reason"] = fmt::format("timeout: no answer within {} s (the prover was killed)", timeout_s);
+    return j;
+  }
+  if (c.spawn_error || !WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0) {
+    json j = unknown;
+    j["reason"] =
+        "the prover's child failed: " + (c.spawn_error ? *c.spawn_error : c.err.substr(0, 300));
+    return j;
+  }
+  try {
+    return json::parse(c.out);
+  } catch (const json::exception&) {
+    json j = unknown;
+    j["reason"] = "the prover's child printed no result";
+    return j;
+  }
+}
+
+} // namespace
+
+int cmd_prove(const Args& args) {
+  po::options_description d("ptmc prove --profile P [options]: prove the register facts for all "
+                            "64-bit values (prove/README.md)");
+  d.add_options()("profile,p", po::value<std::string>()->required(), "the profile")(
+      "property", po::value<std::string>(), "only this fact (see --list)")(
+      "mutant", po::value<std::string>(), "prove against the mutant of this rule (ptmc rules)")(
+      "bound", po::value<int>()->default_value(prove::kDefaultBound),
+      "the facts range over the states the explorer reaches at this program bound, with every "
+      "register value")("timeout", po::value<double>()->default_value(60.0),
+                        "seconds per fact; the prover is killed then and the fact is unknown")(
+      "explain", "name the rules and deltas each proof's unsat core used")(
+      "json", "print the results as JSON (stable keys: profile, mutant, results[])")(
+      "list", "list the facts and exit")("child", "(internal) decide one fact in this process");
+  po::variables_map vm;
+  if (!parse_options(args, d, nullptr, vm)) return kOk;
+
+  if (vm.count("list")) {
+    for (const auto& f : prove::register_facts()) fmt::print("{:<26} {}\n", f.name, f.statement);
+    return kOk;
+  }
+  const std::string name = vm["profile"].as<std::string>();
+  const Profile* base = find_profile(name);
+  if (!base) throw UsageError("unknown profile '" + name + "' (see 'ptmc profiles')");
+  if (const auto why = prove::unsupported(*base)) throw UsageError(*why);
+  Profile profile = *base;
+  std::string mutant;
+  if (vm.count("mutant")) {
+    mutant = vm["mutant"].as<std::string>();
+    const auto rule = rule_by_name(mutant);
+    if (!rule) throw UsageError("unknown rule '" + mutant + "' (see 'ptmc rules')");
+    if (!profile.rules().test(static_cast<size_t>(*rule)))
+      throw UsageError("rule '" + mutant + "' is not one of " + name + "'s rules");
+    profile = mutant_profile(*base, *rule);
+  }
+  std::vector<std::string> facts;
+  if (vm.count("property")) {
+    const std::string f = vm["property"].as<std::string>();
+    bool known = false;
+    for (const auto& info : prove::register_facts()) known = known || info.name == f;
+    if (!known) throw UsageError("unknown property '" + f + "' (see 'ptmc prove --list')");
+    facts.push_back(f);
+  } else {
+    for (const auto& info : prove::register_facts()) facts.emplace_back(info.name);
+  }
+  const double timeout = vm["timeout"].as<double>();
+  if (!(timeout > 0)) throw UsageError("--timeout must be positive");
+  const int bound = vm["bound"].as<int>();
+  if (bound < 0 || bound > 6) throw UsageError("--bound must be 0 to 6");
+
+  if (vm.count("child")) {
+    for (const auto& f : facts)
+      fmt::print("{}\n", to_json(prove::prove_fact(profile, f, bound)).dump());
+    return kOk;
+  }
+
+  json results = json::array();
+  bool refuted = false, unknown = false;
+  for (const auto& f : facts) {
+    json r = prove_in_child(name, mutant, f, bound, timeout);
+    refuted = refuted || r["verdict"] == "refuted";
+    unknown = unknown || r["verdict"] == "unknown";
+    results.push_back(std::move(r));
+  }
+  if (vm.count("json")) {
+    fmt::print("{}\n", json{{"profile", name}, {"mutant", mutant}, {"results", results}}.dump(2));
+  } else {
+    fmt::print("prove {}{}: register facts for all 64-bit values\n", name,
+               mutant.empty() ? "" : " (mutant " + mutant + ")");
+    for (const json& r : results) {
+      fmt::print("  {:<8} {:<26} {:.3f} s\n", r["verdict"].get<std::string>(),
+                 r["property"].get<std::string>(), r["seconds"].get<double>());
+      if (r.contains("reason")) fmt::print("           {}\n", r["reason"].get<std::string>());
+      if (r.contains("counterexample")) {
+        std::string values;
+        for (const auto& [k, v] : r["counterexample"].items())
+          values += fmt::format("{}{} = {}", values.empty() ? "" : ", ", k, v.get<std::string>());
+        fmt::print("           counterexample: from a {}, {}\n", r["from"].get<std::string>(),
+                   r["move"].get<std::string>());
+        fmt::print("           with {}\n", values);
+        if (r["alphabet_writes_it"].get<bool>())
+          fmt::print("           (register values, not a replayable scenario; the alphabet can "
+                     "write them: `ptmc check --profile {}` finds a trace)\n",
+                     name);
+        else
+          fmt::print("           (register values the scenario alphabet cannot write: it sets "
+                     "only the RFLAGS bits CF, ZF, TF, IF and bit 1)\n");
+      }
+      if (vm.count("explain") && r.contains("core")) {
+        std::string core;
+        for (const auto& c : r["core"]) core += (core.empty() ? "" : ", ") + c.get<std::string>();
+        fmt::print("           rests on: {}\n", core);
+      }
+    }
+  }
+  return refuted ? kViolation : unknown ? kLimit : kOk;
+}
+
+} // namespace ptmc::cli

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# ptmc prove from the outside: verdicts, exit codes, --json, --explain, --timeout and the
+# profiles it cannot encode.
+set -u
+PTMC=${1:?usage: prove.sh PTMC}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; sed 's/^/    /' "$tmp/out" "$tmp/err" | head -20; failures=$((failures + 1)); }
+run() { # run WANTED_EXIT DESCRIPTION -- COMMAND...
+  local want=$1 what=$2
+  shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [ "$got" = "$want" ]; then echo "ok:   $what (exit $got)"; else fail "$what: exit $got, wanted $want"; fi
+}
+verdicts() { python3 -c 'import json,sys; print(" ".join(r["verdict"] for r in json.load(sys.stdin)["results"]))' <"$tmp/out"; }
+
+run 0 "linux-x86_64 proves a fact, as JSON" -- "$PTMC" prove --profile linux-x86_64 --property syscall-entry-clears-tf --json
+[ "$(verdicts)" = "proved" ] && echo "ok:   proved" || fail "verdicts: $(verdicts)"
+python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["profile"]=="linux-x86_64" and all(r["core"] for r in d["results"])' <"$tmp/out" \
+  && echo "ok:   json has the profile and a core per proof" || fail "json shape"
+
+run 0 "--explain names the rules" -- "$PTMC" prove --profile linux-x86_64 --property arm-step-changes-only-tf --explain
+grep -q "rests on: .*step-enable" "$tmp/out" && echo "ok:   explain lists step-enable" || fail "explain output"
+
+run 1 "bug-no-fmask is refuted" -- "$PTMC" prove --profile bug-no-fmask --property syscall-entry-clears-tf
+grep -q "with .*rflags = 0x" "$tmp/out" && echo "ok:   refutation prints the register values" || fail "no counterexample"
+run 1 "the mutant without entry-fmask-clears-tf is refuted" -- "$PTMC" prove --profile linux-x86_64 --mutant entry-fmask-clears-tf --property syscall-entry-clears-tf
+
+run 3 "a deadline the prover cannot meet gives unknown" -- "$PTMC" prove --profile linux-x86_64 --property arm-step-changes-only-tf --timeout 0.001 --json
+[ "$(verdicts)" = "unknown" ] && grep -q timeout "$tmp/out" && echo "ok:   unknown with the timeout as reason" || fail "timeout verdict"
+
+run 2 "unknown profile" -- "$PTMC" prove --profile nosuch
+run 2 "unknown property" -- "$PTMC" prove --profile linux-x86_64 --property nosuch
+grep -q "unknown property 'nosuch'" "$tmp/err" && echo "ok:   unknown property is named" || fail "unknown property message"
+run 2 "unknown mutant rule" -- "$PTMC" prove --profile linux-x86_64 --mutant nosuch
+run 2 "linux-aarch64 is not supported" -- "$PTMC" prove --profile linux-aarch64
+grep -q "not supported for profile 'linux-aarch64'" "$tmp/err" && echo "ok:   says not supported" || fail "unsupported message"
+run 2 "redox-2020 is not supported" -- "$PTMC" prove --profile redox-2020
+grep -q "not supported for profile 'redox-2020'" "$tmp/err" && echo "ok:   says not supported" || fail "unsupported message (redox)"
+run 0 "--help" -- "$PTMC" prove --help
+
+[ "$failures" = 0 ] && echo "all prove CLI checks passed" || { echo "$failures failure(s)"; exit 1; }
