@@ -17,6 +17,9 @@ std::string rfc_answers(const DocumentInputs& in) {
   a.scenario_dir = in.scenarios_dir;
   a.bound = kRfcAnswersBound;
   a.profiles = profiles();
+  for (const ProveRecord& r : in.data.proofs)
+    if (r.mutant.empty())
+      for (const ProofRow& row : r.rows) a.proofs[r.profile][row.property] = row.verdict;
   a.check = [&in](const Profile& p) {
     if (in.bound == kRfcAnswersBound)
       if (auto it = in.checks.find(p.name); it != in.checks.end()) return it->second;

@@ -167,6 +167,17 @@ RecordedData load_recorded_data(const std::string& dir) {
             field<std::string>(run, "source", file), field<std::string>(run, "scenario", file),
             trace_from_lines(field<nlohmann::json>(run, "trace", file), file)});
       d.runs.push_back(std::move(r));
+    } else if (p.kind == "prove") {
+      ProveRecord r;
+      r.provenance = p;
+      r.profile = field<std::string>(j, "profile", file);
+      r.mutant = j.value("mutant", std::string());
+      for (const auto& row : field<nlohmann::json>(j, "results", file))
+        r.rows.push_back(ProofRow{
+            field<std::string>(row, "property", file), field<std::string>(row, "verdict", file),
+            row.value("reason", std::string()), field<double>(row, "seconds", file),
+            row.value("core", std::vector<std::string>())});
+      d.proofs.push_back(std::move(r));
     } else {
       throw std::runtime_error(file + ": unknown kind of recorded data '" + p.kind + "'");
     }

@@ -50,6 +50,18 @@ struct CheckRecord {
   nlohmann::json result; // `ptmc check --json`'s output
 };
 
+// `ptmc prove --record`'s output: what Z3 decided for one profile (or one mutant of it).
+struct ProofRow {
+  std::string property, verdict, reason; // verdict: proved, refuted or unknown
+  double seconds = 0;
+  std::vector<std::string> core; // the rules a proof's unsat core used
+};
+struct ProveRecord {
+  Provenance provenance;
+  std::string profile, mutant; // mutant: empty for the profile itself
+  std::vector<ProofRow> rows;
+};
+
 struct RecordedRun {
   std::string source;   // the scenario's file name when it was run
   std::string scenario; // its text (format_scenario, without expect), to match it by content
@@ -68,6 +80,7 @@ struct RecordedData {
   std::vector<MutationRecord> mutations;
   std::vector<CheckRecord> checks;
   std::vector<RunsRecord> runs;
+  std::vector<ProveRecord> proofs;
 };
 
 // Reads every *.json file of `dir` in name order. A missing directory gives empty data; a file

@@ -74,6 +74,19 @@ std::string verdict_text(Verdict v) {
   return "?";
 }
 
+// The prove record of a profile itself (not of one of its mutants), or null.
+const ProveRecord* proof_of(const RecordedData& d, const std::string& profile) {
+  for (const auto& r : d.proofs)
+    if (r.profile == profile && r.mutant.empty()) return &r;
+  return nullptr;
+}
+const ProofRow* proof_row(const ProveRecord* r, std::string_view property) {
+  if (!r) return nullptr;
+  for (const auto& row : r->rows)
+    if (row.property == property) return &row;
+  return nullptr;
+}
+
 std::string seconds_text(double s) {
   return fmt::format("{:.1f}", s);
 }
@@ -326,12 +339,15 @@ private:
     // Verdicts, with each counterexample drawn as a scenario graph.
     m["verdicts"] = json::array();
     json counts = {{"holds", 0}, {"expected", 0}, {"violated", 0}, {"unknown", 0}};
+    const ProveRecord* proofs = proof_of(data_, p.name);
     for (const auto& pr : check.results) {
       const std::string_view name = property_info(pr.property).name;
+      const ProofRow* proof = proof_row(proofs, name);
       json row = {{"property", name},
                   {"verdict", verdict_name(pr.verdict)},
                   {"verdict_text", verdict_text(pr.verdict)},
                   {"states", with_commas(pr.states)},
+                  {"proof", proof ? proof->verdict : std::string("not attempted")},
                   {"note", pr.note}};
       if (pr.counterexample) {
         const std::string page = counterexample_page(p, name, pr);
@@ -355,6 +371,18 @@ private:
         counts["unknown"] = counts["unknown"].get<int>() + 1;
         break;
       }
+    }
+    m["proofs"] = json::array();
+    m["has_proofs"] = proofs && !proofs->rows.empty();
+    if (proofs) {
+      m["proof_command"] = proofs->provenance.command;
+      m["proof_date"] = proofs->provenance.date;
+      for (const auto& row : proofs->rows)
+        m["proofs"].push_back({{"property", row.property},
+                               {"verdict", row.verdict},
+                               {"seconds", fmt::format("{:.2f}", row.seconds)},
+                               {"core", fmt::format("{}", fmt::join(row.core, ", "))},
+                               {"reason", row.reason}});
     }
     const RuleSet own = p.rules();
     m["rules_covered"] = (check.rules_covered & own).count();
@@ -600,9 +628,20 @@ private:
       for (const auto& p : profiles_) {
         if (without_model_.count(p.name)) continue;
         const auto key = std::make_pair(p.name, std::string(info.name));
-        const auto v = verdicts_.count(key) ? verdicts_.at(key) : Verdict::unknown;
+        const ProofRow* proof = proof_row(proof_of(data_, p.name), info.name);
+        const std::string proof_text = proof ? " · " + proof->verdict : std::string();
+        if (!verdicts_.count(key)) {
+          // A property of another kind of profile (a Redox property on Linux, say).
+          cells.push_back({{"verdict", "not-checked"},
+                           {"verdict_text", "—"},
+                           {"proof", proof_text},
+                           {"href", ""}});
+          continue;
+        }
+        const auto v = verdicts_.at(key);
         cells.push_back({{"verdict", verdict_name(v)},
                          {"verdict_text", verdict_text(v)},
+                         {"proof", proof_text},
                          {"href", verdict_links_.count(key) ? verdict_links_.at(key) : ""}});
       }
       index["properties"].push_back(
@@ -671,6 +710,18 @@ private:
            {"command", c.provenance.command},
            {"date", c.provenance.date},
            {"machine_kernel", c.provenance.machine_kernel}});
+    }
+    index["proofs"] = json::array();
+    for (const auto& r : data_.proofs) {
+      std::map<std::string, int> counts;
+      for (const auto& row : r.rows) ++counts[row.verdict];
+      index["proofs"].push_back({{"profile", r.profile},
+                                 {"mutant", r.mutant.empty() ? std::string("—") : r.mutant},
+                                 {"proved", std::to_string(counts["proved"])},
+                                 {"refuted", std::to_string(counts["refuted"])},
+                                 {"unknown", std::to_string(counts["unknown"])},
+                                 {"command", r.provenance.command},
+                                 {"date", r.provenance.date}});
     }
     index["data_files"] = json::array();
     for (const auto& f : data_.files)

@@ -140,11 +140,32 @@ CheckReport check_at(const Profile& profile, int bound) {
   return check_profile(profile, options);
 }
 
+// The plan's properties that `ptmc prove` decided for this profile, by result, or "no".
+static std::string proved_text(const AnswerInputs& in, const std::string& profile,
+                               const std::vector<std::string>& properties) {
+  const auto it = in.proofs.find(profile);
+  if (it == in.proofs.end()) return "no";
+  std::map<std::string, std::vector<std::string>> by_result;
+  for (const std::string& prop : properties)
+    if (const auto r = it->second.find(prop); r != it->second.end())
+      by_result[r->second].push_back(prop);
+  std::string text;
+  for (const char* result : {"proved", "refuted", "unknown"}) {
+    if (!by_result.count(result)) continue;
+    if (!text.empty()) text += "; ";
+    text += std::string(result) + ": ";
+    for (size_t i = 0; i < by_result[result].size(); ++i)
+      text += (i ? ", " : "") + by_result[result][i];
+  }
+  return text.empty() ? "no" : text;
+}
+
 Json computed_data(const AnswerInputs& in) {
   Json out;
   out["bound"] = in.bound;
-  // Until the Z3 issue lands nothing here is proved: the verdicts are exhaustive up to the bound.
-  out["proved"] = "not proved";
+  // The verdicts are exhaustive up to the bound; a property is proved for programs of any length
+  // only where `ptmc prove` recorded it (the "proved" column names those).
+  out["proved"] = in.proofs.empty() ? "not proved" : "proved where the column says so";
 
   std::map<std::string, Json> kernels;
   for (const KernelRecord& k : kKernels) {
@@ -186,7 +207,7 @@ Json computed_data(const AnswerInputs& in) {
       Json v;
       v["name"] = p.name;
       v["summary"] = p.summary;
-      v["proved"] = out["proved"];
+      v["proved"] = proved_text(in, p.name, plan.properties);
       Json verdicts, broken = Json::array();
       for (const PropertyResult& r : report.results) {
         const std::string prop(property_info(r.property).name);

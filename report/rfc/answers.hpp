@@ -11,6 +11,7 @@
 #include "report/rfc/render.hpp"
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,9 @@ struct AnswerInputs {
   std::vector<std::string> questions;
   // The verdicts of one profile at `bound`: `ptmc report` hands in those it computed already.
   std::function<CheckReport(const Profile&)> check;
+  // What `ptmc prove` recorded (reports/data/prove-*.json): profile -> property -> proved,
+  // refuted or unknown. A property with no entry was not attempted.
+  std::map<std::string, std::map<std::string, std::string>> proofs;
 };
 
 // The computed data, as the sources read it through {{computed:/...}} placeholders.

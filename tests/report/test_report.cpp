@@ -149,3 +149,37 @@ TEST_F(ReportDir, DocumentWithAPathIsRefused) {
 }
 
 } // namespace
+
+// A recorded `ptmc prove` run shows beside check's verdicts: the result in the property's row,
+// every fact with the rules its proof rests on, and a mark in the verdict matrix; a property of
+// another kind of profile is "—" there, not "unknown".
+TEST_F(ReportDir, RecordedProofsShowBesideTheVerdicts) {
+  auto o = options();
+  o.profiles = {*find_profile("linux-x86_64")};
+  o.data_dir = (root / "data").string();
+  fs::create_directories(root / "data");
+  std::ofstream(root / "data" / "prove-linux-x86_64.json") << R"({
+    "record": {"format": 1, "kind": "prove", "command": "ptmc prove --profile linux-x86_64",
+               "date": "2026-11-27T12:00:00Z", "machine_kernel": "6.18"},
+    "profile": "linux-x86_64", "mutant": "",
+    "results": [
+      {"property": "step-granularity", "verdict": "proved", "seconds": 1.5,
+       "core": ["step-enable", "entry-fmask-clears-tf"]},
+      {"property": "arm-step-changes-only-tf", "verdict": "proved", "seconds": 0.02,
+       "core": ["step-enable"]},
+      {"property": "kernel-mode-tf", "verdict": "unknown", "seconds": 60,
+       "reason": "timeout: no answer within 60 s"}
+    ]})";
+  report::write_report(o);
+  const std::string page = read(root / "html" / "profile-linux-x86_64.html");
+  EXPECT_NE(page.find("<td>arm-step-changes-only-tf</td>"), std::string::npos);
+  EXPECT_NE(page.find("step-enable, entry-fmask-clears-tf"), std::string::npos);
+  EXPECT_NE(page.find("timeout: no answer within 60 s"), std::string::npos);
+  EXPECT_NE(page.find("not attempted"), std::string::npos); // a property prove did not try
+  const std::string index = read(root / "html" / "index.html");
+  EXPECT_NE(index.find(">holds</span> · proved"), std::string::npos)
+      << "step-granularity's cell in the verdict matrix";
+  EXPECT_NE(index.find("<span class=\"verdict not-checked\">—</span>"), std::string::npos);
+  EXPECT_NE(index.find("ptmc prove --profile linux-x86_64</code> on 2026-11-27T12:00:00Z"),
+            std::string::npos);
+}
