@@ -6,6 +6,7 @@
 #include "kernel/subprocess.hpp"
 #include "model/profile.hpp"
 #include "prove/facts.hpp"
+#include "report/recorded_data.hpp"
 
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
@@ -90,7 +91,10 @@ int cmd_prove(const Args& args) {
                         "seconds per fact; the prover is killed then and the fact is unknown")(
       "explain", "name the rules and deltas each proof's unsat core used")(
       "json", "print the results as JSON (stable keys: profile, mutant, results[])")(
-      "list", "list the facts and exit")("child", "(internal) decide one fact in this process");
+      "record", po::value<std::string>(),
+      "also write the JSON, with the command, date and kernel, to this data file (ptmc report "
+      "shows it)")("list", "list the facts and exit")("child",
+                                                      "(internal) decide one fact in this process");
   po::variables_map vm;
   if (!parse_options(args, d, nullptr, vm)) return kOk;
 
@@ -141,8 +145,14 @@ int cmd_prove(const Args& args) {
     unknown = unknown || r["verdict"] == "unknown";
     results.push_back(std::move(r));
   }
+  const json all = {{"profile", name}, {"mutant", mutant}, {"bound", bound}, {"results", results}};
+  if (vm.count("record"))
+    if (auto e =
+            report::write_record(vm["record"].as<std::string>(),
+                                 report::record_header("prove", command_line("prove", args)), all))
+      return write_failed("prove", *e);
   if (vm.count("json")) {
-    fmt::print("{}\n", json{{"profile", name}, {"mutant", mutant}, {"results", results}}.dump(2));
+    fmt::print("{}\n", all.dump(2));
   } else {
     fmt::print("prove {}{}: register facts for all 64-bit values\n", name,
                mutant.empty() ? "" : " (mutant " + mutant + ")");

@@ -140,11 +140,11 @@ CheckReport check_at(const Profile& profile, int bound) {
   return check_profile(profile, options);
 }
 
-// The plan's properties that `ptmc prove` decided for this profile, by result, or "no".
+// The plan's properties that `ptmc prove` decided for this profile, by result, or "not proved".
 static std::string proved_text(const AnswerInputs& in, const std::string& profile,
                                const std::vector<std::string>& properties) {
   const auto it = in.proofs.find(profile);
-  if (it == in.proofs.end()) return "no";
+  if (it == in.proofs.end()) return "not proved";
   std::map<std::string, std::vector<std::string>> by_result;
   for (const std::string& prop : properties)
     if (const auto r = it->second.find(prop); r != it->second.end())
@@ -157,7 +157,7 @@ static std::string proved_text(const AnswerInputs& in, const std::string& profil
     for (size_t i = 0; i < by_result[result].size(); ++i)
       text += (i ? ", " : "") + by_result[result][i];
   }
-  return text.empty() ? "no" : text;
+  return text.empty() ? "not proved" : text;
 }
 
 Json computed_data(const AnswerInputs& in) {
@@ -165,7 +165,7 @@ Json computed_data(const AnswerInputs& in) {
   out["bound"] = in.bound;
   // The verdicts are exhaustive up to the bound; a property is proved for programs of any length
   // only where `ptmc prove` recorded it (the "proved" column names those).
-  out["proved"] = in.proofs.empty() ? "not proved" : "proved where the column says so";
+  out["proved"] = "not proved"; // until a plan's property is, below
 
   std::map<std::string, Json> kernels;
   for (const KernelRecord& k : kKernels) {
@@ -208,6 +208,7 @@ Json computed_data(const AnswerInputs& in) {
       v["name"] = p.name;
       v["summary"] = p.summary;
       v["proved"] = proved_text(in, p.name, plan.properties);
+      if (v["proved"] != "not proved") out["proved"] = "proved where the column says so";
       Json verdicts, broken = Json::array();
       for (const PropertyResult& r : report.results) {
         const std::string prop(property_info(r.property).name);
