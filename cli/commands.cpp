@@ -2,6 +2,7 @@
 
 #include "cli/options.hpp"
 #include "engine/check.hpp"
+#include "engine/checkpoint.hpp"
 #include "engine/runner.hpp"
 #include "kernel/target.hpp"
 #include "model/profile.hpp"
@@ -11,6 +12,8 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
+#include <csignal>
 #include <fstream>
 #include <sstream>
 #include <unistd.h>
@@ -87,13 +90,20 @@ CheckOptions check_options(const po::variables_map& vm) {
   }
   if (vm.count("max-memory")) o.max_bytes = parse_size(vm["max-memory"].as<std::string>());
   o.tf_edits = vm.count("tf-edits") > 0;
+  if (vm.count("threads")) {
+    const int t = vm["threads"].as<int>();
+    if (t < 1 || t > 1024)
+      throw UsageError("--threads must be between 1 and 1024, not " + std::to_string(t));
+    o.threads = static_cast<unsigned>(t);
+  }
+  o.exact = vm.count("exact") > 0;
   if (vm.count("property"))
     for (const auto& name : vm["property"].as<std::vector<std::string>>()) {
       auto id = property_by_name(name);
       if (!id) throw UsageError("unknown property '" + name + "' (see 'ptmc props')");
       o.only.push_back(*id);
     }
-  if (stderr_is_terminal() && !vm.count("quiet")) {
+  if ((stderr_is_terminal() || vm.count("progress")) && !vm.count("quiet")) {
     o.progress = [](const std::string& phase, uint64_t s, uint64_t t, uint32_t d, double sec) {
       fmt::print(stderr, "\r[{}] {} states, {} transitions, depth {}, {:.0f} states/s   ", phase,
                  with_commas(s), with_commas(t), d, sec > 0 ? s / sec : 0.0);
@@ -107,6 +117,25 @@ void clear_progress_line() {
   if (stderr_is_terminal()) fmt::print(stderr, "\r{:80}\r", "");
 }
 
+// --checkpoint: SIGINT and SIGTERM ask the engine to write a checkpoint and stop between two
+// blocks. A second signal ends the process the ordinary way.
+std::atomic<bool> g_interrupt{false};
+
+extern "C" void on_interrupt(int signo) {
+  g_interrupt.store(true);
+  std::signal(signo, SIG_DFL);
+}
+
+void catch_interrupts() {
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+}
+
+std::string probability_text(double p) {
+  if (p == 0) return "0";
+  return fmt::format("{:.1e}", p);
+}
+
 void add_limit_options(po::options_description& d) {
   d.add_options()("profile,p", po::value<std::string>()->required(),
                   "profile name (see 'ptmc profiles')")(
@@ -116,7 +145,9 @@ void add_limit_options(po::options_description& d) {
       "stop before the engine's tables exceed this, e.g. 8G (exit 3)")(
       "tf-edits",
       "let the tracer also write TF (tf=0, tf=1) at stops: about four times the states")(
-      "quiet,q", "no progress line");
+      "threads,j", po::value<int>(), "worker threads (default: every core); results do not depend on it")(
+      "exact", "keep whole states, not 64-bit fingerprints: no collision possible, more memory")(
+      "quiet,q", "no progress line")("progress", "print the progress line even when stderr is not a terminal");
 }
 
 } // namespace
@@ -174,11 +205,14 @@ int cmd_explore(const Args& args) {
   po::options_description d("ptmc explore --profile P [options]: explore a profile's state space");
   add_limit_options(d);
   d.add_options()("dot", po::value<std::string>(),
-                  "write the state graph as Graphviz DOT to this file")("json", "print JSON");
+                  "write the state graph as Graphviz DOT to this file")(
+      "no-monitors", "count the model's own states, without the property monitors")("json",
+                                                                                  "print JSON");
   po::variables_map vm;
   if (!parse_options(args, d, nullptr, vm)) return kOk;
   const Profile& profile = profile_or_throw(vm["profile"].as<std::string>());
-  const CheckOptions o = check_options(vm);
+  CheckOptions o = check_options(vm);
+  o.monitors = vm.count("no-monitors") == 0;
   std::optional<std::string> dot;
   if (vm.count("dot")) dot = vm["dot"].as<std::string>();
   const auto r = explore_profile(profile, o, dot);
@@ -197,7 +231,11 @@ int cmd_explore(const Args& args) {
                         {"seconds", r.stats.seconds},
                         {"states_per_second", rate},
                         {"engine_bytes", r.stats.peak_bytes},
+                        {"disk_bytes", r.stats.disk_bytes},
+                        {"rss_start_bytes", r.rss_start_bytes},
                         {"rss_peak_bytes", r.rss_peak_bytes},
+                        {"exact", r.stats.exact},
+                        {"collision_probability", r.stats.collision_probability()},
                         {"complete", r.stats.complete}};
     fmt::print("{}\n", j.dump(2));
   } else {
@@ -208,6 +246,10 @@ int cmd_explore(const Args& args) {
                with_commas(r.stats.states), with_commas(r.stats.transitions), r.stats.depth,
                r.stats.seconds, with_commas(static_cast<uint64_t>(rate)),
                human_bytes(r.rss_peak_bytes), human_bytes(r.stats.peak_bytes));
+    fmt::print("seen-set     {}\n",
+               r.stats.exact ? std::string("exact (whole states)")
+                             : "64-bit fingerprints, collision probability at most " +
+                                   probability_text(r.stats.collision_probability()));
     if (dot) fmt::print("graph        {}\n", *dot);
   }
   if (!r.stats.complete) {
@@ -227,14 +269,48 @@ int cmd_check(const Args& args) {
   add_limit_options(d);
   d.add_options()("property", po::value<std::vector<std::string>>(),
                   "check only this property (repeatable)")(
-      "fail-fast", "stop at the first violation the profile does not expect")("json", "print JSON");
+      "fail-fast", "stop at the first violation the profile does not expect")(
+      "checkpoint", po::value<std::string>(),
+      "write a checkpoint to this file periodically and on SIGINT/SIGTERM (then stop)")(
+      "checkpoint-every", po::value<double>(), "seconds between checkpoints (default 300)")(
+      "resume", po::value<std::string>(),
+      "continue from this checkpoint (and keep checkpointing to it)")("json", "print JSON");
   po::variables_map vm;
   if (!parse_options(args, d, nullptr, vm)) return kOk;
   const Profile& profile = profile_or_throw(vm["profile"].as<std::string>());
   CheckOptions o = check_options(vm);
   o.fail_fast = vm.count("fail-fast") > 0;
-  const CheckReport rep = check_profile(profile, o);
+  if (vm.count("checkpoint")) o.checkpoint = vm["checkpoint"].as<std::string>();
+  if (vm.count("resume")) {
+    o.resume = vm["resume"].as<std::string>();
+    if (!o.checkpoint) o.checkpoint = o.resume;
+  }
+  if (vm.count("checkpoint-every")) {
+    o.checkpoint_every = vm["checkpoint-every"].as<double>();
+    if (!(o.checkpoint_every > 0)) throw UsageError("--checkpoint-every must be positive");
+    if (!o.checkpoint) throw UsageError("--checkpoint-every needs --checkpoint FILE");
+  }
+  if (o.checkpoint) {
+    o.interrupt = &g_interrupt;
+    catch_interrupts();
+  }
+  CheckReport rep;
+  try {
+    rep = check_profile(profile, o);
+  } catch (const CheckpointError& e) {
+    clear_progress_line();
+    fmt::print(stderr, "ptmc check: error: {}\n", e.what());
+    return kBadInput;
+  }
   clear_progress_line();
+  if (rep.interrupted) {
+    fmt::print(stderr,
+               "ptmc check: interrupted at {} states; checkpoint written to {}; continue with "
+               "'ptmc check --profile {} --bound {} --threads {} --resume {}'\n",
+               with_commas(rep.main.states), rep.checkpoint_written.value_or("(none)"),
+               rep.profile, rep.bound, rep.threads, rep.checkpoint_written.value_or("FILE"));
+    return kLimit;
+  }
 
   bool unexpected = false;
   for (const auto& r : rep.results) unexpected |= r.verdict == Verdict::violated;
@@ -263,6 +339,12 @@ int cmd_check(const Args& args) {
                         {"depth", rep.main.depth},
                         {"seconds", rep.main.seconds},
                         {"complete", rep.complete},
+                        {"threads", rep.threads},
+                        {"exact", rep.main.exact},
+                        {"collision_probability", rep.main.collision_probability()},
+                        {"engine_bytes", rep.main.peak_bytes},
+                        {"disk_bytes", rep.main.disk_bytes},
+                        {"rss_start_bytes", rep.rss_start_bytes},
                         {"rss_peak_bytes", rep.rss_peak_bytes},
                         {"rules_covered", rep.rules_covered.count()},
                         {"rules", kRuleCount},
@@ -276,6 +358,11 @@ int cmd_check(const Args& args) {
         with_commas(rep.main.states), with_commas(rep.main.transitions), rep.main.depth,
         rep.main.seconds, with_commas(static_cast<uint64_t>(rate)),
         human_bytes(rep.rss_peak_bytes));
+    fmt::print("{} threads; seen-set: {}; {} on disk\n", rep.threads,
+               rep.main.exact ? std::string("exact (whole states)")
+                              : "64-bit fingerprints, collision probability at most " +
+                                    probability_text(rep.main.collision_probability()),
+               human_bytes(rep.main.disk_bytes));
     fmt::print("rules exercised: {} of {}\n\n", rep.rules_covered.count(), kRuleCount);
     fmt::print("{:<28} {:<19} {:>11} {:>6} {:>8} {:>10}\n", "property", "verdict", "states",
                "depth", "time", "memory");

@@ -1,11 +1,17 @@
 #include "engine/check.hpp"
 
+#include "engine/checkpoint.hpp"
 #include "engine/models.hpp"
+#include "engine/thread_pool.hpp"
 #include "model/x86_model.hpp"
 
+#include <chrono>
+#include <fcntl.h>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
+#include <unistd.h>
 
 namespace ptmc {
 
@@ -23,12 +29,22 @@ std::string_view verdict_name(Verdict v) {
   return "?";
 }
 
-uint64_t rss_peak_bytes() {
+namespace {
+uint64_t status_field(const char* name) {
   std::ifstream f("/proc/self/status");
   std::string line;
+  const size_t n = std::strlen(name);
   while (std::getline(f, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+    if (line.rfind(name, 0) == 0) return std::stoull(line.substr(n)) * 1024;
   return 0;
+}
+} // namespace
+
+uint64_t rss_peak_bytes() {
+  return status_field("VmHWM:");
+}
+uint64_t rss_now_bytes() {
+  return status_field("VmRSS:");
 }
 
 namespace {
@@ -107,53 +123,151 @@ void fill_from_violation(PropertyResult& out, const ExploreResult<M>& r, size_t 
 }
 
 // no-deadlock: the states from which a tracer that only resumes (no signal, no edits) can force
-// the tracee to end, whatever the program does. A least fixpoint, computed by sweeps.
-std::vector<bool> tracer_can_end(const ExploreResult<MonitoredModel>& r,
-                                 const std::vector<uint8_t>& phase) {
-  const size_t n = r.stats.states;
-  std::vector<bool> win(n, false);
-  for (size_t i = 0; i < n; ++i)
-    if (phase[i] == static_cast<uint8_t>(Phase::exited) ||
-        phase[i] == static_cast<uint8_t>(Phase::killed))
-      win[i] = true;
+// the tracee to end, whatever the program does. A least fixpoint, computed by sweeps over the
+// edge list on disk, last state first: most edges lead to later states, so one sweep settles
+// most of the graph. Memory: one bit a state.
+std::vector<bool> tracer_can_end(const EdgeStore& edges, uint64_t states) {
+  std::vector<bool> win(states, false);
   bool changed = true;
   while (changed) {
     changed = false;
-    for (size_t k = n; k-- > 0;) {
-      if (win[k]) continue;
-      const uint64_t b = r.edge_begin[k], e = r.edge_begin[k + 1];
-      if (b == e) continue;
+    edges.for_each_reverse([&](uint32_t k, uint8_t tag, const StoredEdge* e, uint8_t n) {
+      if (win[k]) return;
       bool w = false;
-      if (phase[k] == static_cast<uint8_t>(Phase::stopped)) {
+      if (tag == static_cast<uint8_t>(Phase::exited) || tag == static_cast<uint8_t>(Phase::killed)) {
+        w = true;
+      } else if (n == 0) {
+        w = false;
+      } else if (tag == static_cast<uint8_t>(Phase::stopped)) {
         // Some action all of whose peek outcomes are winning.
-        for (uint64_t j = b; j < e && !w;) {
-          const uint16_t action = r.edges[j].label.index;
+        for (uint8_t j = 0; j < n && !w;) {
           bool all = true;
-          for (; j < e && r.edges[j].label.index == action; ++j)
-            if (!(r.edges[j].flags & edge::drive) || !win[r.edges[j].to]) all = false;
+          do {
+            if (!(e[j].flags & edge::drive) || !win[e[j].to]) all = false;
+            ++j;
+          } while (j < n && (e[j].flags & kEdgeSameAction));
           w = all;
         }
       } else {
         w = true;
-        for (uint64_t j = b; j < e && w; ++j)
-          if (!win[r.edges[j].to]) w = false;
+        for (uint8_t j = 0; j < n && w; ++j)
+          if (!win[e[j].to]) w = false;
       }
       if (w) {
         win[k] = true;
         changed = true;
       }
-    }
+    });
   }
   return win;
 }
+
+// Where check_profile is, for checkpoints: which exploration runs, or that the main one is done
+// and only its graph pass is left.
+enum class CheckPhase : uint8_t { transparency, tf_transparency, main, graph_pass };
+
+} // namespace
+
+namespace {
+
+// The checkpoint side of check_profile: what a resumed run reads back, and when to write.
+class Checkpointing {
+public:
+  Checkpointing(const CheckOptions& options, CheckpointIdentity identity)
+      : options_(options), identity_(std::move(identity)),
+        last_write_(std::chrono::steady_clock::now()) {}
+
+  // --resume: reads everything up to the exploration in progress, which the phase that owns it
+  // reads later (take_exploration).
+  void open_resume(const std::string& path) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw CheckpointError("cannot read checkpoint " + path);
+    reader_ = std::make_unique<BinaryReader>(fd_, "checkpoint " + path);
+    try {
+      read_and_check_identity(*reader_, identity_);
+      const uint64_t n = reader_->u64();
+      for (uint64_t i = 0; i < n; ++i) resumed_results.push_back(read_result(*reader_));
+      resumed_rules = read_rules(*reader_);
+      resumed_phase = static_cast<CheckPhase>(reader_->u8());
+      has_exploration_ = reader_->u8() != 0;
+    } catch (const SpoolError& e) {
+      throw CheckpointError(e.what());
+    }
+    if (!has_exploration_) close_resume();
+  }
+
+  // The saved exploration of `phase`, loaded into `e`; false if there is none for it.
+  template <class E> bool take_exploration(CheckPhase phase, E& e) {
+    if (!reader_ || resumed_phase != phase) return false;
+    try {
+      e.load(*reader_);
+    } catch (const SpoolError& err) {
+      throw CheckpointError(err.what());
+    }
+    close_resume();
+    return true;
+  }
+
+  bool interrupted() const { return options_.interrupt && options_.interrupt->load(); }
+  bool due() const {
+    return options_.checkpoint &&
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - last_write_).count() >=
+               options_.checkpoint_every;
+  }
+
+  // Writes the checkpoint: the results so far, the coverage, the phase and (if any) its
+  // exploration.
+  template <class E>
+  void write(const std::vector<PropertyResult>& results, const RuleSet& rules, CheckPhase phase,
+             const E* exploration) {
+    if (!options_.checkpoint) return;
+    write_file_atomically(*options_.checkpoint, [&](BinaryWriter& w) {
+      write_identity(w, identity_);
+      w.u64(results.size());
+      for (const auto& r : results) write_result(w, r);
+      write_rules(w, rules);
+      w.u8(static_cast<uint8_t>(phase));
+      w.u8(exploration != nullptr);
+      if (exploration) exploration->save(w);
+    });
+    last_write_ = std::chrono::steady_clock::now();
+    written = *options_.checkpoint;
+  }
+
+  std::vector<PropertyResult> resumed_results;
+  RuleSet resumed_rules;
+  CheckPhase resumed_phase = CheckPhase::transparency;
+  std::optional<std::string> written;
+
+  ~Checkpointing() { close_resume(); }
+
+private:
+  void close_resume() {
+    reader_.reset();
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  const CheckOptions& options_;
+  CheckpointIdentity identity_;
+  std::chrono::steady_clock::time_point last_write_;
+  int fd_ = -1;
+  std::unique_ptr<BinaryReader> reader_;
+  bool has_exploration_ = false;
+};
+
+struct NoExploration {
+  void save(BinaryWriter&) const {}
+};
 
 } // namespace
 
 CheckReport check_profile(const Profile& base, const CheckOptions& options) {
   const Profile profile = with_bound(base, options);
   CheckReport report;
+  report.rss_start_bytes = rss_now_bytes();
   report.profile = profile.name;
   report.bound = profile.domain.program_bound;
+  report.threads = options.threads ? options.threads : ThreadPool::hardware_threads();
   const X86Model model(profile, std::nullopt, profile.domain.handler);
   std::vector<bool> root_tsg;
   for (const State& s : model.initial_states()) root_tsg.push_back(s.tracesysgood != 0);
@@ -172,6 +286,30 @@ CheckReport check_profile(const Profile& base, const CheckOptions& options) {
       };
     return f;
   };
+  auto limits_for = [&](const std::string& phase) {
+    ExploreLimits l;
+    l.max_states = options.max_states;
+    l.max_bytes = options.max_bytes;
+    l.threads = report.threads;
+    l.exact = options.exact;
+    l.progress = progress_for(phase);
+    return l;
+  };
+
+  CheckpointIdentity identity;
+  identity.profile = profile.name;
+  identity.bound = report.bound;
+  identity.threads = report.threads;
+  identity.exact = options.exact;
+  identity.model_hash = model_hash(profile);
+  identity.options_hash = options_hash(options);
+  Checkpointing ck(options, identity);
+  if (options.resume) ck.open_resume(*options.resume);
+  auto resumed = [&](PropertyId id) -> const PropertyResult* {
+    for (const auto& r : ck.resumed_results)
+      if (r.property == id) return &r;
+    return nullptr;
+  };
 
   uint32_t unexpected = 0;
   for (const auto& info : property_table())
@@ -188,23 +326,57 @@ CheckReport check_profile(const Profile& base, const CheckOptions& options) {
     if (!st.complete) pr.note = "stopped by " + st.stopped_by + " before the space was covered";
     if (!st.complete && st.stopped_by == "fail-fast")
       pr.note = "not decided: --fail-fast stopped at a violation";
+    if (!st.complete && st.stopped_by == "interrupted")
+      pr.note = "not decided: interrupted (resume from the checkpoint)";
     return pr;
   };
   bool failed_fast = false; // with --fail-fast, an unexpected violation ends the check
+  const MonitoredModel monitored(model, wanted(PropertyId::determinism));
+  monitored.add_covered(ck.resumed_rules);
+
+  // Between blocks of every exploration: a checkpoint when one is due or the run is
+  // interrupted, and the interruption itself.
+  auto after_block = [&](CheckPhase phase) {
+    return [&, phase](const auto& exploration) {
+      const bool stop = ck.interrupted();
+      if (stop || ck.due()) ck.write(report.results, monitored.covered(), phase, &exploration);
+      return !stop;
+    };
+  };
+  auto interrupted_between = [&](CheckPhase next) {
+    if (!ck.interrupted()) return false;
+    ck.write(report.results, monitored.covered(), next, static_cast<const NoExploration*>(nullptr));
+    report.interrupted = true;
+    report.complete = false;
+    return true;
+  };
 
   // 1. The transparency products: small, so they go first.
   for (bool with_tf : {false, true}) {
     const PropertyId id = with_tf ? PropertyId::tf_transparency : PropertyId::transparency;
-    if (!wanted(id) || failed_fast) continue;
+    const CheckPhase phase = with_tf ? CheckPhase::tf_transparency : CheckPhase::transparency;
+    if (!wanted(id) || failed_fast || report.interrupted) continue;
+    if (const PropertyResult* done = resumed(id)) {
+      report.results.push_back(*done);
+      if (done->verdict == Verdict::unknown) report.complete = false;
+      failed_fast |=
+          options.fail_fast && done->verdict == Verdict::violated && (unexpected & bit(id));
+      continue;
+    }
+    if (interrupted_between(phase)) break;
     X86Model passing = model;
     passing.track_last_request(true); // the product's tracer resumes with sig=pass
     const TransparencyModel product(passing, with_tf);
-    ExploreLimits pl;
-    pl.max_states = options.max_states;
-    pl.max_bytes = options.max_bytes;
-    pl.progress = progress_for(std::string(property_info(id).name));
+    ExploreLimits pl = limits_for(std::string(property_info(id).name));
     if (options.fail_fast) pl.stop_on = unexpected;
-    const auto r = explore(product, pl);
+    Exploration<TransparencyModel> r(product, pl);
+    if (!ck.take_exploration(phase, r)) r.start();
+    r.run(after_block(phase));
+    if (r.stats.stopped_by == "interrupted") {
+      report.interrupted = true;
+      report.complete = false;
+      break;
+    }
     PropertyResult pr = base_result(id, r.stats);
     fill_from_violation(pr, r, static_cast<size_t>(id), model, product.actions(), root_tsg);
     if (!r.stats.complete) report.complete = false;
@@ -214,35 +386,47 @@ CheckReport check_profile(const Profile& base, const CheckOptions& options) {
 
   // 2. The monitored exploration: every monitor property, determinism, and the edges for the
   //    graph pass (no-deadlock).
-  const MonitoredModel monitored(model, wanted(PropertyId::determinism));
-  if (!failed_fast) {
-    ExploreLimits limits;
-    limits.max_states = options.max_states;
-    limits.max_bytes = options.max_bytes;
+  const auto decided_before_main = static_cast<std::ptrdiff_t>(report.results.size());
+  if (!failed_fast && !report.interrupted && !interrupted_between(CheckPhase::main)) {
+    ExploreLimits limits = limits_for("explore");
     limits.store_edges = wanted(PropertyId::no_deadlock);
     limits.edge_filter = edge::drive | edge::env;
-    limits.progress = progress_for("explore");
     if (options.fail_fast) limits.stop_on = unexpected;
-    const auto main = explore(monitored, limits);
+    Exploration<MonitoredModel> main(monitored, limits);
+    const bool explored = ck.take_exploration(CheckPhase::graph_pass, main);
+    if (!explored && !ck.take_exploration(CheckPhase::main, main)) main.start();
+    if (!explored) main.run(after_block(CheckPhase::main));
     report.main = main.stats;
     report.complete = report.complete && main.stats.complete;
+    if (main.stats.stopped_by == "interrupted") report.interrupted = true;
 
-    for (const auto& info : property_table()) {
-      if (!wanted(info.id)) continue;
-      if (info.method != Method::monitor && info.method != Method::recompute) continue;
-      PropertyResult pr = base_result(info.id, main.stats);
-      fill_from_violation(pr, main, static_cast<size_t>(info.id), model, model.tracer_domain(),
-                          root_tsg);
-      failed_fast |=
-          options.fail_fast && pr.verdict == Verdict::violated && (unexpected & bit(info.id));
-      report.results.push_back(std::move(pr));
+    if (!report.interrupted) {
+      for (const auto& info : property_table()) {
+        if (!wanted(info.id)) continue;
+        if (info.method != Method::monitor && info.method != Method::recompute) continue;
+        PropertyResult pr = base_result(info.id, main.stats);
+        fill_from_violation(pr, main, static_cast<size_t>(info.id), model, model.tracer_domain(),
+                            root_tsg);
+        failed_fast |=
+            options.fail_fast && pr.verdict == Verdict::violated && (unexpected & bit(info.id));
+        report.results.push_back(std::move(pr));
+      }
     }
 
-    if (wanted(PropertyId::no_deadlock) && !failed_fast) {
+    if (wanted(PropertyId::no_deadlock) && !failed_fast && !report.interrupted &&
+        main.stats.complete && ck.interrupted()) {
+      // Keep the explored graph: a resumed run goes straight to the graph pass.
+      const std::vector<PropertyResult> before(report.results.begin(),
+                                               report.results.begin() + decided_before_main);
+      ck.write(before, monitored.covered(), CheckPhase::graph_pass, &main);
+      report.interrupted = true;
+      report.complete = false;
+    }
+    if (wanted(PropertyId::no_deadlock) && !failed_fast && !report.interrupted) {
       PropertyResult pr = base_result(PropertyId::no_deadlock, main.stats);
       if (main.stats.complete) {
         const auto t0 = std::chrono::steady_clock::now();
-        const auto win = tracer_can_end(main, main.tags);
+        const auto win = tracer_can_end(main.edges, main.stats.states);
         for (size_t i = 0; i < win.size(); ++i) {
           if (win[i]) continue;
           pr.verdict = Verdict::violated;
@@ -272,6 +456,7 @@ CheckReport check_profile(const Profile& base, const CheckOptions& options) {
 
   report.rules_covered = monitored.covered();
   report.rss_peak_bytes = rss_peak_bytes();
+  report.checkpoint_written = ck.written;
   return report;
 }
 
@@ -279,18 +464,21 @@ ExploreReport explore_profile(const Profile& base, const CheckOptions& options,
                               const std::optional<std::string>& dot_path) {
   const Profile profile = with_bound(base, options);
   const X86Model model(profile, std::nullopt, profile.domain.handler);
-  const MonitoredModel monitored(model, false);
+  const MonitoredModel monitored(model, false, options.monitors);
   ExploreLimits limits;
   limits.max_states = options.max_states;
   limits.max_bytes = options.max_bytes;
+  limits.threads = options.threads;
+  limits.exact = options.exact;
   limits.store_edges = dot_path.has_value();
   limits.keep_states = dot_path.has_value();
   if (options.progress)
     limits.progress = [&options](uint64_t s, uint64_t t, uint32_t d, double sec) {
       options.progress("explore", s, t, d, sec);
     };
-  const auto r = explore(monitored, limits);
   ExploreReport out;
+  out.rss_start_bytes = rss_now_bytes();
+  const auto r = explore(monitored, limits);
   out.stats = r.stats;
   if (dot_path) {
     std::ofstream f(*dot_path);
@@ -309,16 +497,23 @@ ExploreReport explore_profile(const Profile& base, const CheckOptions& options,
         if (s.dead()) f << ", style=filled, fillcolor=lightgrey";
         f << "];\n";
       }
-      for (size_t i = 0; i + 1 < r.edge_begin.size(); ++i)
-        for (uint64_t j = r.edge_begin[i]; j < r.edge_begin[i + 1]; ++j) {
-          const auto& e = r.edges[j];
-          std::string label = e.label.who == Label::Who::tracer
-                                  ? format_action(model.tracer_domain()[e.label.index])
-                                  : (e.label.index < model.alphabet().size()
-                                         ? format_insn(model.alphabet()[e.label.index])
-                                         : std::string("(fixed)"));
-          f << "  s" << i << " -> s" << e.to << " [label=\"" << label << "\"];\n";
+      r.edges.for_each([&](uint32_t from, uint8_t, const StoredEdge* e, uint8_t n) {
+        // The labels of a state's edges, by their index among its successors.
+        std::vector<Label> labels;
+        auto collect = [&](const Label& l, const CheckState&, uint32_t, uint8_t) {
+          labels.push_back(l);
+        };
+        monitored.expand(r.states[from], collect);
+        for (uint8_t j = 0; j < n; ++j) {
+          const Label& l = labels.at(e[j].emit);
+          const std::string label = l.who == Label::Who::tracer
+                                        ? format_action(model.tracer_domain()[l.index])
+                                        : (l.index < model.alphabet().size()
+                                               ? format_insn(model.alphabet()[l.index])
+                                               : std::string("(fixed)"));
+          f << "  s" << from << " -> s" << e[j].to << " [label=\"" << label << "\"];\n";
         }
+      });
       f << "}\n";
     }
   }

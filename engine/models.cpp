@@ -41,7 +41,7 @@ Violations MonitoredModel::step_tracer(const CheckState& s, const Action& a, Pee
   Events ev;
   next.s = model_.resume(s.s, a, p, rules, ev);
   if (fired) *fired |= rules.fired();
-  Violations v = monitor_step(s, TracerStep{&a, nullptr}, ev, next);
+  Violations v = monitors_ ? monitor_step(s, TracerStep{&a, nullptr}, ev, next) : 0;
   if (recompute_ && sampled(s)) {
     RuleCtx again_rules(model_.profile().mutation);
     Events again_ev;
@@ -58,7 +58,7 @@ Violations MonitoredModel::step_tracee(const CheckState& s, uint16_t choice, Che
   const Insn in = insn_for_choice(s, choice);
   next.s = model_.execute(s.s, in, rules, ev);
   if (fired) *fired |= rules.fired();
-  Violations v = monitor_step(s, TracerStep{nullptr, &in}, ev, next);
+  Violations v = monitors_ ? monitor_step(s, TracerStep{nullptr, &in}, ev, next) : 0;
   if (recompute_ && sampled(s)) {
     RuleCtx again_rules(model_.profile().mutation);
     Events again_ev;

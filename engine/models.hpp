@@ -5,6 +5,7 @@
 #include "model/x86_model.hpp"
 #include "props/properties.hpp"
 
+#include <mutex>
 #include <vector>
 
 namespace ptmc {
@@ -22,15 +23,27 @@ public:
   using State = CheckState;
   using Label = ptmc::Label;
 
-  MonitoredModel(const X86Model& model, bool recompute) : model_(model), recompute_(recompute) {}
+  // monitors = false: the model's own states only (the monitor record stays zero), as the SPIN
+  // twin counts them (bench/spin/).
+  MonitoredModel(const X86Model& model, bool recompute, bool monitors = true)
+      : model_(model), recompute_(recompute), monitors_(monitors) {}
 
   std::vector<State> initial_states() const;
   uint64_t fingerprint(const State& s) const { return ptmc::fingerprint(&s, sizeof(State)); }
   uint8_t tag(const State& s) const { return static_cast<uint8_t>(s.s.phase); }
-  // The rules every expanded transition consulted so far (coverage).
-  const RuleSet& covered() const { return covered_; }
+  // The rules every expanded transition consulted so far (coverage). Expansions may run on
+  // several threads; each merges its rules once per expanded state.
+  RuleSet covered() const {
+    std::lock_guard lock(covered_mutex_);
+    return covered_;
+  }
+  void add_covered(const RuleSet& rules) const {
+    std::lock_guard lock(covered_mutex_);
+    covered_ |= rules;
+  }
 
   template <class Emit> void expand(const State& s, Emit& emit) const {
+    RuleSet fired;
     if (s.s.phase == Phase::stopped) {
       const auto& domain = model_.tracer_domain();
       for (size_t i = 0; i < domain.size(); ++i) {
@@ -41,7 +54,7 @@ public:
         for (size_t k = 0; k < np; ++k) {
           const Peek p = peeks[k];
           State next;
-          const Violations v = step_tracer(s, a, p, next, &covered_);
+          const Violations v = step_tracer(s, a, p, next, &fired);
           const uint8_t flags = is_drive(a) ? edge::drive : edge::other;
           emit(Label{Label::Who::tracer, static_cast<uint16_t>(i), p}, next, v, flags);
         }
@@ -52,10 +65,11 @@ public:
       for (size_t k = 0; k < nc; ++k) {
         const uint16_t c = choices[k];
         State next;
-        const Violations v = step_tracee(s, c, next, &covered_);
+        const Violations v = step_tracee(s, c, next, &fired);
         emit(Label{Label::Who::tracee, c, Peek::unknown}, next, v, edge::env);
       }
     }
+    if (fired.any()) add_covered(fired);
   }
 
   // `fired`, when given, collects the rules the transition consulted (coverage).
@@ -76,6 +90,8 @@ private:
   bool sampled(const State& s) const { return (fingerprint(s) & 7) == 0; }
   const X86Model& model_;
   bool recompute_;
+  bool monitors_;
+  mutable std::mutex covered_mutex_;
   mutable RuleSet covered_;
 };
 
