@@ -145,14 +145,24 @@ void add_limit_options(po::options_description& d) {
       "stop before the engine's tables exceed this, e.g. 8G (exit 3)")(
       "tf-edits",
       "let the tracer also write TF (tf=0, tf=1) at stops: about four times the states")(
-      "threads,j", po::value<int>(), "worker threads (default: every core); results do not depend on it")(
+      "threads,j", po::value<int>(),
+      "worker threads (default: every core); results do not depend on it")(
       "exact", "keep whole states, not 64-bit fingerprints: no collision possible, more memory")(
-      "quiet,q", "no progress line")("progress", "print the progress line even when stderr is not a terminal");
+      "quiet,q", "no progress line")("progress",
+                                     "print the progress line even when stderr is not a terminal");
 }
 
 } // namespace
 
-// ---- profiles, props ------------------------------------------------------------------------
+// ---- profiles, props, rules ------------------------------------------------------------------
+
+namespace {
+std::vector<std::string> layer_paths(const Profile& p) {
+  std::vector<std::string> out;
+  for (Layer l : p.layers) out.emplace_back(layer_info(l).path);
+  return out;
+}
+} // namespace
 
 int cmd_profiles(const Args& args) {
   po::options_description d("ptmc profiles: list the profiles");
@@ -166,6 +176,7 @@ int cmd_profiles(const Args& args) {
                    {"parent", p.parent},
                    {"arch", p.arch},
                    {"summary", p.summary},
+                   {"layers", layer_paths(p)},
                    {"bound", p.domain.program_bound}});
     fmt::print("{}\n", j.dump(2));
     return kOk;
@@ -199,6 +210,53 @@ int cmd_props(const Args& args) {
   return kOk;
 }
 
+int cmd_rules(const Args& args) {
+  po::options_description d("ptmc rules [--profile P] [--layer L]: list the model's rules, layer "
+                            "by layer, with the source each follows");
+  d.add_options()("profile,p", po::value<std::string>(), "only the rules of this profile's layers")(
+      "layer,l", po::value<std::string>(), "only this layer (e.g. linux/x86_64)")("json",
+                                                                                  "print JSON");
+  po::variables_map vm;
+  if (!parse_options(args, d, nullptr, vm)) return kOk;
+  RuleSet wanted;
+  wanted.set();
+  if (vm.count("profile")) wanted = profile_or_throw(vm["profile"].as<std::string>()).rules();
+  if (vm.count("layer")) {
+    const std::string name = vm["layer"].as<std::string>();
+    std::vector<Layer> match;
+    std::string known;
+    for (size_t i = 0; i < kLayerCount; ++i) {
+      const LayerInfo& li = layer_info(static_cast<Layer>(i));
+      known += (known.empty() ? "" : ", ") + std::string(li.path);
+      if (li.path == name) match.push_back(li.id);
+    }
+    if (match.empty()) throw UsageError("unknown layer '" + name + "' (known: " + known + ")");
+    wanted &= rules_of(match);
+  }
+  nlohmann::json j = nlohmann::json::array();
+  std::optional<Layer> current;
+  for (const RuleInfo& r : rule_table()) {
+    if (!wanted.test(static_cast<size_t>(r.id))) continue;
+    if (vm.count("json")) {
+      j.push_back({{"rule", r.name},
+                   {"layer", layer_info(r.layer).path},
+                   {"kind", rule_kind_name(r.kind)},
+                   {"source", r.source},
+                   {"summary", r.summary}});
+      continue;
+    }
+    if (current != r.layer) {
+      fmt::print("{}{} ({})\n", current ? "\n" : "", layer_info(r.layer).path,
+                 layer_info(r.layer).title);
+      current = r.layer;
+    }
+    fmt::print("  {:<32} {:<8} {}\n  {:<32} {:<8} {}\n", r.name, rule_kind_name(r.kind), r.summary,
+               "", "", r.source);
+  }
+  if (vm.count("json")) fmt::print("{}\n", j.dump(2));
+  return kOk;
+}
+
 // ---- explore --------------------------------------------------------------------------------
 
 int cmd_explore(const Args& args) {
@@ -207,7 +265,7 @@ int cmd_explore(const Args& args) {
   d.add_options()("dot", po::value<std::string>(),
                   "write the state graph as Graphviz DOT to this file")(
       "no-monitors", "count the model's own states, without the property monitors")("json",
-                                                                                  "print JSON");
+                                                                                    "print JSON");
   po::variables_map vm;
   if (!parse_options(args, d, nullptr, vm)) return kOk;
   const Profile& profile = profile_or_throw(vm["profile"].as<std::string>());
@@ -246,10 +304,10 @@ int cmd_explore(const Args& args) {
                with_commas(r.stats.states), with_commas(r.stats.transitions), r.stats.depth,
                r.stats.seconds, with_commas(static_cast<uint64_t>(rate)),
                human_bytes(r.rss_peak_bytes), human_bytes(r.stats.peak_bytes));
-    fmt::print("seen-set     {}\n",
-               r.stats.exact ? std::string("exact (whole states)")
-                             : "64-bit fingerprints, collision probability at most " +
-                                   probability_text(r.stats.collision_probability()));
+    fmt::print("seen-set     {}\n", r.stats.exact
+                                        ? std::string("exact (whole states)")
+                                        : "64-bit fingerprints, collision probability at most " +
+                                              probability_text(r.stats.collision_probability()));
     if (dot) fmt::print("graph        {}\n", *dot);
   }
   if (!r.stats.complete) {
@@ -307,8 +365,8 @@ int cmd_check(const Args& args) {
     fmt::print(stderr,
                "ptmc check: interrupted at {} states; checkpoint written to {}; continue with "
                "'ptmc check --profile {} --bound {} --threads {} --resume {}'\n",
-               with_commas(rep.main.states), rep.checkpoint_written.value_or("(none)"),
-               rep.profile, rep.bound, rep.threads, rep.checkpoint_written.value_or("FILE"));
+               with_commas(rep.main.states), rep.checkpoint_written.value_or("(none)"), rep.profile,
+               rep.bound, rep.threads, rep.checkpoint_written.value_or("FILE"));
     return kLimit;
   }
 
@@ -347,7 +405,7 @@ int cmd_check(const Args& args) {
                         {"rss_start_bytes", rep.rss_start_bytes},
                         {"rss_peak_bytes", rep.rss_peak_bytes},
                         {"rules_covered", rep.rules_covered.count()},
-                        {"rules", kRuleCount},
+                        {"rules", rep.rules_total},
                         {"properties", props}};
     fmt::print("{}\n", j.dump(2));
   } else {
@@ -363,7 +421,7 @@ int cmd_check(const Args& args) {
                               : "64-bit fingerprints, collision probability at most " +
                                     probability_text(rep.main.collision_probability()),
                human_bytes(rep.main.disk_bytes));
-    fmt::print("rules exercised: {} of {}\n\n", rep.rules_covered.count(), kRuleCount);
+    fmt::print("rules exercised: {} of {}\n\n", rep.rules_covered.count(), rep.rules_total);
     fmt::print("{:<28} {:<19} {:>11} {:>6} {:>8} {:>10}\n", "property", "verdict", "states",
                "depth", "time", "memory");
     for (const auto& r : rep.results)

@@ -21,6 +21,7 @@ using Args = std::vector<std::string>;
 
 int cmd_profiles(const Args& args);
 int cmd_props(const Args& args);
+int cmd_rules(const Args& args);
 int cmd_explore(const Args& args);
 int cmd_check(const Args& args);
 int cmd_run(const Args& args);

@@ -4,7 +4,7 @@
 #include "cli/diff_core.hpp"
 #include "cli/options.hpp"
 #include "engine/runner.hpp"
-#include "model/x86_model.hpp"
+#include "model/models.hpp"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -163,9 +163,12 @@ int cmd_diff(const Args& args) {
       diff_model_against(corpus, *spec.profile, static_cast<size_t>(vm["examples"].as<int>()));
   const std::string kernel_name = spec.target + " Linux " + corpus.kernel_release;
 
+  // Only the rules of the profile's own layers can be confirmed by running it.
+  const RuleSet own = spec.profile->rules();
   std::vector<std::string> unconfirmed;
   for (const auto& r : rule_table())
-    if (!out.confirmed.test(static_cast<size_t>(r.id))) unconfirmed.push_back(std::string(r.name));
+    if (own.test(static_cast<size_t>(r.id)) && !out.confirmed.test(static_cast<size_t>(r.id)))
+      unconfirmed.push_back(std::string(r.name));
 
   const double rate = corpus.seconds > 0 ? corpus.scenarios.size() / corpus.seconds : 0;
   if (vm.count("json")) {
@@ -193,8 +196,8 @@ int cmd_diff(const Args& args) {
     fmt::print("kernel time {:.1f} s ({:.0f} scenarios/s{})\n", corpus.seconds, rate,
                corpus.seconds_boot > 0 ? fmt::format(", {:.1f} s booting", corpus.seconds_boot)
                                        : "");
-    fmt::print("rules confirmed by agreeing runs: {} of {}\n", kRuleCount - unconfirmed.size(),
-               kRuleCount);
+    fmt::print("rules confirmed by agreeing runs: {} of {}\n", own.count() - unconfirmed.size(),
+               own.count());
     if (!unconfirmed.empty()) {
       fmt::print("unconfirmed rules:");
       for (const auto& u : unconfirmed) fmt::print(" {}", u);

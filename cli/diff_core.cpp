@@ -1,7 +1,7 @@
 #include "cli/diff_core.hpp"
 
 #include "engine/runner.hpp"
-#include "model/x86_model.hpp"
+#include "model/models.hpp"
 
 #include <fmt/core.h>
 

@@ -20,6 +20,7 @@ void usage() {
       "commands:\n"
       "  profiles                 list the semantics profiles\n"
       "  props                    list the properties with their meaning\n"
+      "  rules                    list the model's rules by layer, with their kernel sources\n"
       "  explore --profile P      explore a profile's state space; --dot FILE writes the graph\n"
       "  check --profile P        decide every property; prints counterexamples as scenarios\n"
       "  run FILE --on TARGET     run a scenario on the model, the host kernel or a QEMU kernel\n"
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "profiles") return ptmc::cli::cmd_profiles(args);
     if (cmd == "props") return ptmc::cli::cmd_props(args);
+    if (cmd == "rules") return ptmc::cli::cmd_rules(args);
     if (cmd == "explore") return ptmc::cli::cmd_explore(args);
     if (cmd == "check") return ptmc::cli::cmd_check(args);
     if (cmd == "run") return ptmc::cli::cmd_run(args);

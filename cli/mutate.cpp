@@ -95,12 +95,16 @@ int cmd_mutate(const Args& args) {
   }
 
   struct Row {
-    std::string rule, kind, status, detail;
+    std::string rule, layer, kind, status, detail;
     bool killed;
   };
   std::vector<Row> rows;
   const auto t0 = std::chrono::steady_clock::now();
-  const auto& rules = rule_table();
+  // One mutant per rule of the profile's own layers.
+  std::vector<RuleInfo> rules;
+  const RuleSet own = base->rules();
+  for (const RuleInfo& r : rule_table())
+    if (own.test(static_cast<size_t>(r.id))) rules.push_back(r);
   for (size_t i = 0; i < rules.size(); ++i) {
     const RuleInfo& rule = rules[i];
     const Profile mutant = mutant_profile(*base, rule.id);
@@ -109,7 +113,12 @@ int cmd_mutate(const Args& args) {
     CheckOptions o;
     o.bound = bound;
     const CheckReport rep = check_profile(mutant, o);
-    Row row{std::string(rule.name), std::string(rule_kind_name(rule.kind)), "survived", "", false};
+    Row row{std::string(rule.name),
+            std::string(layer_info(rule.layer).path),
+            std::string(rule_kind_name(rule.kind)),
+            "survived",
+            "",
+            false};
     std::vector<std::string> by;
     for (const auto& r : rep.results)
       if (r.verdict == Verdict::violated) by.push_back(std::string(property_info(r.property).name));
@@ -130,7 +139,7 @@ int cmd_mutate(const Args& args) {
         row.detail = fmt::format("{} of {} scenarios disagree", disagree, compared);
       }
     }
-    if (!row.killed && !rep.rules_covered.test(i))
+    if (!row.killed && !rep.rules_covered.test(static_cast<size_t>(rule.id)))
       row.detail = "rule never consulted at this bound";
     rows.push_back(row);
   }
@@ -140,10 +149,11 @@ int cmd_mutate(const Args& args) {
   size_t killed = 0;
   for (const auto& r : rows) killed += r.killed;
   const double rate = rows.empty() ? 0 : 100.0 * killed / rows.size();
-  std::string table =
-      fmt::format("| mutant (rule changed) | kind | result | by |\n|---|---|---|---|\n");
+  std::string table = fmt::format(
+      "| mutant (rule changed) | layer | kind | result | by |\n|---|---|---|---|---|\n");
   for (const auto& r : rows)
-    table += fmt::format("| {} | {} | {} | {} |\n", r.rule, r.kind, r.status, r.detail);
+    table +=
+        fmt::format("| {} | {} | {} | {} | {} |\n", r.rule, r.layer, r.kind, r.status, r.detail);
   const std::string summary = fmt::format(
       "{} mutants of {}, {} killed ({:.1f}%), bound {}, {}; {:.1f} s", rows.size(), base->name,
       killed, rate, bound, corpora.empty() ? std::string("properties only") : kernel_desc, secs);

@@ -3,9 +3,10 @@
 #include "engine/checkpoint.hpp"
 #include "engine/models.hpp"
 #include "engine/thread_pool.hpp"
-#include "model/x86_model.hpp"
+#include "model/models.hpp"
 
 #include <chrono>
+#include <cstring>
 #include <fcntl.h>
 #include <fstream>
 #include <map>
@@ -58,14 +59,15 @@ Profile with_bound(const Profile& p, const CheckOptions& o) {
 
 // Replays a path of labels and writes it down as a scenario: the program choices it made, and
 // the tracer's actions with the explorer's relative edits made absolute.
-Scenario build_counterexample(const X86Model& model, const std::vector<Action>& actions,
-                              bool tracesysgood, const std::vector<Label>& path) {
+template <class M>
+Scenario build_counterexample(const M& model, const std::vector<Action>& actions, bool tracesysgood,
+                              const std::vector<Label>& path) {
   Scenario sc;
   sc.profile = model.profile().name;
   sc.options.tracesysgood = tracesysgood;
   const auto& body = model.handler();
   sc.handler.assign(body.begin(), body.end() - 4); // without the fixed tail
-  State s = model.initial_states(tracesysgood).front();
+  auto s = model.initial_states(tracesysgood).front();
   std::map<size_t, Insn> program;
   bool reached_tail = false;
   for (const Label& l : path) {
@@ -106,9 +108,9 @@ Scenario build_counterexample(const X86Model& model, const std::vector<Action>& 
   return sc;
 }
 
-template <class M>
-void fill_from_violation(PropertyResult& out, const ExploreResult<M>& r, size_t kind,
-                         const X86Model& model, const std::vector<Action>& actions,
+template <class E, class M>
+void fill_from_violation(PropertyResult& out, const ExploreResult<E>& r, size_t kind,
+                         const M& model, const std::vector<Action>& actions,
                          const std::vector<bool>& root_tsg) {
   const auto& v = r.first_violation[kind];
   if (!v) return;
@@ -134,7 +136,8 @@ std::vector<bool> tracer_can_end(const EdgeStore& edges, uint64_t states) {
     edges.for_each_reverse([&](uint32_t k, uint8_t tag, const StoredEdge* e, uint8_t n) {
       if (win[k]) return;
       bool w = false;
-      if (tag == static_cast<uint8_t>(Phase::exited) || tag == static_cast<uint8_t>(Phase::killed)) {
+      if (tag == static_cast<uint8_t>(Phase::exited) ||
+          tag == static_cast<uint8_t>(Phase::killed)) {
         w = true;
       } else if (n == 0) {
         w = false;
@@ -165,10 +168,6 @@ std::vector<bool> tracer_can_end(const EdgeStore& edges, uint64_t states) {
 // Where check_profile is, for checkpoints: which exploration runs, or that the main one is done
 // and only its graph pass is left.
 enum class CheckPhase : uint8_t { transparency, tf_transparency, main, graph_pass };
-
-} // namespace
-
-namespace {
 
 // The checkpoint side of check_profile: what a resumed run reads back, and when to write.
 class Checkpointing {
@@ -259,18 +258,15 @@ struct NoExploration {
   void save(BinaryWriter&) const {}
 };
 
-} // namespace
-
-CheckReport check_profile(const Profile& base, const CheckOptions& options) {
-  const Profile profile = with_bound(base, options);
+template <class M> CheckReport check_model(const Profile& profile, const CheckOptions& options) {
   CheckReport report;
   report.rss_start_bytes = rss_now_bytes();
   report.profile = profile.name;
   report.bound = profile.domain.program_bound;
   report.threads = options.threads ? options.threads : ThreadPool::hardware_threads();
-  const X86Model model(profile, std::nullopt, profile.domain.handler);
+  const M model(profile, std::nullopt, profile.domain.handler);
   std::vector<bool> root_tsg;
-  for (const State& s : model.initial_states()) root_tsg.push_back(s.tracesysgood != 0);
+  for (const auto& s : model.initial_states()) root_tsg.push_back(s.tracesysgood != 0);
 
   auto wanted = [&](PropertyId p) {
     if (options.only.empty()) return true;
@@ -331,7 +327,7 @@ CheckReport check_profile(const Profile& base, const CheckOptions& options) {
     return pr;
   };
   bool failed_fast = false; // with --fail-fast, an unexpected violation ends the check
-  const MonitoredModel monitored(model, wanted(PropertyId::determinism));
+  const MonitoredModel<M> monitored(model, wanted(PropertyId::determinism));
   monitored.add_covered(ck.resumed_rules);
 
   // Between blocks of every exploration: a checkpoint when one is due or the run is
@@ -364,12 +360,12 @@ CheckReport check_profile(const Profile& base, const CheckOptions& options) {
       continue;
     }
     if (interrupted_between(phase)) break;
-    X86Model passing = model;
+    M passing = model;
     passing.track_last_request(true); // the product's tracer resumes with sig=pass
-    const TransparencyModel product(passing, with_tf);
+    const TransparencyModel<M> product(passing, with_tf);
     ExploreLimits pl = limits_for(std::string(property_info(id).name));
     if (options.fail_fast) pl.stop_on = unexpected;
-    Exploration<TransparencyModel> r(product, pl);
+    Exploration<TransparencyModel<M>> r(product, pl);
     if (!ck.take_exploration(phase, r)) r.start();
     r.run(after_block(phase));
     if (r.stats.stopped_by == "interrupted") {
@@ -392,7 +388,7 @@ CheckReport check_profile(const Profile& base, const CheckOptions& options) {
     limits.store_edges = wanted(PropertyId::no_deadlock);
     limits.edge_filter = edge::drive | edge::env;
     if (options.fail_fast) limits.stop_on = unexpected;
-    Exploration<MonitoredModel> main(monitored, limits);
+    Exploration<MonitoredModel<M>> main(monitored, limits);
     const bool explored = ck.take_exploration(CheckPhase::graph_pass, main);
     if (!explored && !ck.take_exploration(CheckPhase::main, main)) main.start();
     if (!explored) main.run(after_block(CheckPhase::main));
@@ -454,17 +450,18 @@ CheckReport check_profile(const Profile& base, const CheckOptions& options) {
   for (auto& pr : report.results)
     if (pr.counterexample) pr.depth = static_cast<uint32_t>(pr.counterexample_length);
 
-  report.rules_covered = monitored.covered();
+  report.rules_covered = monitored.covered() & profile.rules();
+  report.rules_total = profile.rules().count();
   report.rss_peak_bytes = rss_peak_bytes();
   report.checkpoint_written = ck.written;
   return report;
 }
 
-ExploreReport explore_profile(const Profile& base, const CheckOptions& options,
-                              const std::optional<std::string>& dot_path) {
-  const Profile profile = with_bound(base, options);
-  const X86Model model(profile, std::nullopt, profile.domain.handler);
-  const MonitoredModel monitored(model, false, options.monitors);
+template <class M>
+ExploreReport explore_model(const Profile& profile, const CheckOptions& options,
+                            const std::optional<std::string>& dot_path) {
+  const M model(profile, std::nullopt, profile.domain.handler);
+  const MonitoredModel<M> monitored(model, false, options.monitors);
   ExploreLimits limits;
   limits.max_states = options.max_states;
   limits.max_bytes = options.max_bytes;
@@ -489,7 +486,7 @@ ExploreReport explore_profile(const Profile& base, const CheckOptions& options,
       f << "digraph \"" << profile.name
         << "\" {\n  node [shape=box, fontname=monospace, fontsize=9];\n";
       for (size_t i = 0; i < r.states.size(); ++i) {
-        const State& s = r.states[i].s;
+        const auto& s = r.states[i].s;
         std::string text = s.phase == Phase::user ? "user at=" + format_loc(s.pc())
                                                   : format_trace_line(model.observe(s, rules));
         f << "  s" << i << " [label=\"" << i << ": " << text << "\"";
@@ -500,17 +497,15 @@ ExploreReport explore_profile(const Profile& base, const CheckOptions& options,
       r.edges.for_each([&](uint32_t from, uint8_t, const StoredEdge* e, uint8_t n) {
         // The labels of a state's edges, by their index among its successors.
         std::vector<Label> labels;
-        auto collect = [&](const Label& l, const CheckState&, uint32_t, uint8_t) {
-          labels.push_back(l);
-        };
+        auto collect = [&](const Label& l, const auto&, uint32_t, uint8_t) { labels.push_back(l); };
         monitored.expand(r.states[from], collect);
         for (uint8_t j = 0; j < n; ++j) {
           const Label& l = labels.at(e[j].emit);
-          const std::string label = l.who == Label::Who::tracer
-                                        ? format_action(model.tracer_domain()[l.index])
-                                        : (l.index < model.alphabet().size()
-                                               ? format_insn(model.alphabet()[l.index])
-                                               : std::string("(fixed)"));
+          const std::string label =
+              l.who == Label::Who::tracer
+                  ? format_action(model.tracer_domain()[l.index])
+                  : (l.index < model.alphabet().size() ? format_insn(model.alphabet()[l.index])
+                                                       : std::string("(fixed)"));
           f << "  s" << from << " -> s" << e[j].to << " [label=\"" << label << "\"];\n";
         }
       });
@@ -519,6 +514,22 @@ ExploreReport explore_profile(const Profile& base, const CheckOptions& options,
   }
   out.rss_peak_bytes = rss_peak_bytes();
   return out;
+}
+
+} // namespace
+
+CheckReport check_profile(const Profile& base, const CheckOptions& options) {
+  const Profile profile = with_bound(base, options);
+  return with_model(
+      profile, [&]<class M>(std::type_identity<M>) { return check_model<M>(profile, options); });
+}
+
+ExploreReport explore_profile(const Profile& base, const CheckOptions& options,
+                              const std::optional<std::string>& dot_path) {
+  const Profile profile = with_bound(base, options);
+  return with_model(profile, [&]<class M>(std::type_identity<M>) {
+    return explore_model<M>(profile, options, dot_path);
+  });
 }
 
 } // namespace ptmc

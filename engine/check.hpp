@@ -55,13 +55,14 @@ struct CheckReport {
   std::string profile;
   int bound = 0;
   std::vector<PropertyResult> results;
-  ExploreStats main;     // the monitored exploration
-  RuleSet rules_covered; // rules some explored transition consulted
-  bool complete = true;  // every exploration covered its whole space
+  ExploreStats main;      // the monitored exploration
+  RuleSet rules_covered;  // rules of the profile's layers some explored transition consulted
+  size_t rules_total = 0; // rules of the profile's layers
+  bool complete = true;   // every exploration covered its whole space
   uint64_t rss_start_bytes = 0;
   uint64_t rss_peak_bytes = 0;
   unsigned threads = 1;
-  bool interrupted = false; // stopped by `interrupt`; a checkpoint was written
+  bool interrupted = false;                      // stopped by `interrupt`; a checkpoint was written
   std::optional<std::string> checkpoint_written; // the last checkpoint written, if any
 };
 

@@ -1,6 +1,6 @@
 #include "engine/checkpoint.hpp"
 
-#include "model/state.hpp"
+#include "model/fingerprint.hpp"
 
 #include <sstream>
 
@@ -24,21 +24,23 @@ template <class T> std::string join(const std::vector<T>& v) {
 
 uint64_t model_hash(const Profile& p) {
   std::ostringstream o;
+  // The rule tables of the profile's layers.
   for (const RuleInfo& r : rule_table())
-    o << r.name << '|' << rule_kind_name(r.kind) << '|' << r.source << '|' << r.summary << '\n';
+    if (p.rules().test(static_cast<size_t>(r.id)))
+      o << layer_info(r.layer).path << '|' << r.name << '|' << rule_kind_name(r.kind) << '|'
+        << r.source << '|' << r.summary << '\n';
   for (const PropertyInfo& q : property_table())
     o << q.name << '|' << method_name(q.method) << '|' << q.definition << '\n';
-  o << p.name << '|' << p.arch << '|' << p.fmask << '|' << p.step_arm_assigns << '|'
-    << p.signal_stop_writes_to_live << '|'
+  o << p.name << '|' << p.kernel << '|' << p.arch << '|' << p.fmask << '|' << p.step_arm_assigns
+    << '|' << p.signal_stop_writes_to_live << '|'
     << (p.mutation ? std::string(rule_info(*p.mutation).name) : "-") << '\n';
   const Domain& d = p.domain;
   o << d.program_bound << '|';
   for (const Insn& i : d.alphabet) o << format_insn(i) << ',';
   o << '|';
   for (const Insn& i : d.handler) o << format_insn(i) << ',';
-  o << '|' << join(d.inject_signals) << '|' << join(d.orig_rax_edits) << '|'
-    << join(d.rax_edits) << '|' << d.rip_skip_edit << '|' << join(d.tf_edits) << '|'
-    << d.both_tracesysgood << '\n';
+  o << '|' << join(d.inject_signals) << '|' << join(d.orig_rax_edits) << '|' << join(d.rax_edits)
+    << '|' << d.rip_skip_edit << '|' << join(d.tf_edits) << '|' << d.both_tracesysgood << '\n';
   for (const auto& e : p.expected) o << e.property << '\n';
   return hash_text(o.str());
 }
@@ -91,9 +93,8 @@ void read_and_check_identity(BinaryReader& r, const CheckpointIdentity& want) {
     throw CheckpointError(r.what() + ": made " + (exact ? "with" : "without") +
                           " --exact, this run is " + (want.exact ? "with" : "without") + " it");
   if (r.u64() != want.model_hash)
-    throw CheckpointError(r.what() +
-                          ": made by another model (the rule tables, properties or the "
-                          "profile's domain differ from this ptmc's)");
+    throw CheckpointError(r.what() + ": made by another model (the rule tables, properties or the "
+                                     "profile's domain differ from this ptmc's)");
   if (r.u64() != want.options_hash)
     throw CheckpointError(r.what() +
                           ": made with other --property, --fail-fast or --tf-edits options");

@@ -30,7 +30,7 @@ struct CheckpointIdentity {
   int bound = 0;
   unsigned threads = 0;
   bool exact = false;
-  uint64_t model_hash = 0; // the rule table, the properties, the profile's deltas and domain
+  uint64_t model_hash = 0;   // the rule table, the properties, the profile's deltas and domain
   uint64_t options_hash = 0; // --property, --fail-fast, --tf-edits: what the run decides
 };
 

@@ -58,11 +58,11 @@ struct ExploreStats {
   uint64_t transitions = 0;
   uint32_t depth = 0;
   double seconds = 0;
-  uint64_t peak_bytes = 0;    // the engine's accounting of its tables in memory
-  uint64_t disk_bytes = 0;    // the parent links and edges in the spool files
-  bool complete = true;       // false: a limit stopped the run
-  std::string stopped_by;     // "max-states", "max-memory", "fail-fast" or "interrupted"
-  bool exact = false;         // --exact: no fingerprint collisions possible
+  uint64_t peak_bytes = 0; // the engine's accounting of its tables in memory
+  uint64_t disk_bytes = 0; // the parent links and edges in the spool files
+  bool complete = true;    // false: a limit stopped the run
+  std::string stopped_by;  // "max-states", "max-memory", "fail-fast" or "interrupted"
+  bool exact = false;      // --exact: no fingerprint collisions possible
   // With hash compaction, an upper bound of the chance that two of the states shared a
   // fingerprint, so that one was never explored: n(n-1)/2 pairs, each colliding with 2^-64.
   double collision_probability() const {
@@ -320,8 +320,8 @@ private:
     std::vector<State> successors;
     std::vector<Candidate> cands;
     std::vector<State> cand_states;
-    std::vector<uint64_t> link;    // per candidate: (unit << 32 | index) of its state's winner
-    std::vector<uint32_t> number;  // per candidate: its state's number
+    std::vector<uint64_t> link;   // per candidate: (unit << 32 | index) of its state's winner
+    std::vector<uint32_t> number; // per candidate: its state's number
     std::vector<PendingEdge> pending;
     std::vector<Head> heads;
     std::vector<uint8_t> edge_bytes;
@@ -344,9 +344,9 @@ private:
     size_t bytes() const {
       return parents.capacity() * sizeof(State) + emitted.capacity() * sizeof(Emission) +
              successors.capacity() * sizeof(State) + cands.capacity() * sizeof(Candidate) +
-             cand_states.capacity() * sizeof(State) + link.capacity() * 8 +
-             number.capacity() * 4 + pending.capacity() * sizeof(PendingEdge) +
-             heads.capacity() * sizeof(Head) + edge_bytes.capacity();
+             cand_states.capacity() * sizeof(State) + link.capacity() * 8 + number.capacity() * 4 +
+             pending.capacity() * sizeof(PendingEdge) + heads.capacity() * sizeof(Head) +
+             edge_bytes.capacity();
     }
   };
   struct Ref {
@@ -590,9 +590,8 @@ private:
       EdgeStore::put_head(unit.edge_bytes, h.number, h.tag, h.count);
       for (uint8_t k = 0; k < h.count; ++k, ++e) {
         const PendingEdge& p = unit.pending[e];
-        EdgeStore::put_edge(unit.edge_bytes,
-                            StoredEdge{p.is_new ? unit.number[p.target] : p.target, p.emit,
-                                       p.flags});
+        EdgeStore::put_edge(unit.edge_bytes, StoredEdge{p.is_new ? unit.number[p.target] : p.target,
+                                                        p.emit, p.flags});
       }
     }
   }
@@ -638,8 +637,7 @@ private:
   bool session_running() const { return session_start_.time_since_epoch().count() != 0; }
   double seconds_since_session() const {
     if (!session_running()) return 0;
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start_)
-        .count();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start_).count();
   }
   double seconds_now() const { return seconds_before_ + seconds_since_session(); }
 
@@ -666,8 +664,7 @@ private:
 // Kept for the callers of the single-call form.
 template <class Model> using ExploreResult = Exploration<Model>;
 
-template <class Model>
-Exploration<Model> explore(const Model& model, const ExploreLimits& limits) {
+template <class Model> Exploration<Model> explore(const Model& model, const ExploreLimits& limits) {
   Exploration<Model> e(model, limits);
   e.start();
   e.run();

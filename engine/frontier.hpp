@@ -47,8 +47,8 @@ public:
       std::memset(prev_, 0, sizeof(prev_));
       // A chunk never spans pages: at most kChunk records of at most kMaxEncoded bytes.
       if (used_ + kChunk * kMaxEncoded > kPage) new_page();
-      chunk_at_.push_back(Where{static_cast<uint32_t>(pages_.size() - 1),
-                                static_cast<uint32_t>(used_)});
+      chunk_at_.push_back(
+          Where{static_cast<uint32_t>(pages_.size() - 1), static_cast<uint32_t>(used_)});
     }
     unsigned char cur[kWords * 8] = {};
     std::memcpy(cur, &s, kBytes);

@@ -1,7 +1,7 @@
 #include "engine/runner.hpp"
 
 #include "engine/models.hpp"
-#include "model/x86_model.hpp"
+#include "model/models.hpp"
 
 namespace ptmc {
 
@@ -44,27 +44,25 @@ std::optional<size_t> first_difference(const Trace& expected, const Trace& actua
   return std::nullopt;
 }
 
-ModelRun run_on_model(const Scenario& scenario, const Profile& profile) {
+template <class M> ModelRun run_model(const Scenario& scenario, const Profile& profile) {
   ModelRun run;
-  if (auto why = unsupported_by_model(scenario)) {
+  if (auto why = M::ArchType::unsupported(scenario)) {
     run.error = *why;
     return run;
   }
-  X86Model model(profile, scenario.program, scenario.handler);
+  M model(profile, scenario.program, scenario.handler);
   model.track_last_request(true); // for sig=pass
-  const MonitoredModel monitored(model, false);
+  const MonitoredModel<M> monitored(model, false);
   RuleCtx observe_rules(profile.mutation);
 
-  CheckState cs;
+  typename MonitoredModel<M>::State cs;
   cs.s = model.initial_states(scenario.options.tracesysgood).front();
   run.trace.push_back(model.observe(cs.s, observe_rules));
 
   bool check_transparency = is_transparent_tracer(scenario);
   const PropertyId transparency_kind =
       touches_tf(scenario) ? PropertyId::tf_transparency : PropertyId::transparency;
-  State untraced = cs.s;
-  untraced.traced = 0;
-  untraced.phase = Phase::user;
+  auto untraced = TransparencyModel<M>::untraced_start(cs.s);
   bool diverged = false;
 
   size_t next_action = 0;
@@ -91,7 +89,7 @@ ModelRun run_on_model(const Scenario& scenario, const Profile& profile) {
       }
       break;
     }
-    CheckState next;
+    typename MonitoredModel<M>::State next;
     Violations v = 0;
     if (cs.s.phase == Phase::stopped) {
       const Action* a = nullptr;
@@ -117,7 +115,7 @@ ModelRun run_on_model(const Scenario& scenario, const Profile& profile) {
         run.trace.push_back(d);
       }
     } else {
-      uint16_t choices[X86Model::kMaxChoices];
+      uint16_t choices[M::kMaxChoices];
       if (model.program_choices(cs.s, choices) == 0) {
         run.error = "rip left the program (" + format_loc(cs.s.pc()) + "); the model cannot follow";
         break;
@@ -135,7 +133,7 @@ ModelRun run_on_model(const Scenario& scenario, const Profile& profile) {
       run.trace.push_back(model.observe(cs.s, observe_rules));
     }
     if (check_transparency && !diverged && (cs.s.phase == Phase::user || cs.s.dead()) &&
-        !TransparencyModel::agree(cs.s, untraced)) {
+        !TransparencyModel<M>::agree(cs.s, untraced)) {
       diverged = true;
       v |= bit(transparency_kind);
     }
@@ -143,6 +141,11 @@ ModelRun run_on_model(const Scenario& scenario, const Profile& profile) {
   }
   run.rules_fired |= observe_rules.fired();
   return run;
+}
+
+ModelRun run_on_model(const Scenario& scenario, const Profile& profile) {
+  return with_model(
+      profile, [&]<class M>(std::type_identity<M>) { return run_model<M>(scenario, profile); });
 }
 
 } // namespace ptmc

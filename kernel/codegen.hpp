@@ -6,7 +6,7 @@
 //       N: mov rax, 231        N+1: syscall        N+2: jmp N
 //   handler block, 16-byte aligned after it: handler[0..H), then the fixed tail
 //       H: add rsp, 8          H+1: mov rax, 15    H+2: syscall        H+3: jmp H+1
-// The jmp instructions match the model (model/x86_model.cpp handler_with_tail and the exit
+// The jmp instructions match the model (model/linux/x86_64/arch.cpp handler_with_tail, and the exit
 // tail): a tracer that skips exit_group or rt_sigreturn loops instead of running off the block.
 // The one-byte `buf` is at kBufAddr, on its own writable page below 4 GiB so that `arg buf` is
 // a `mov esi, imm32`.

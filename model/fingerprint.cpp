@@ -1,4 +1,4 @@
-#include "model/state.hpp"
+#include "model/fingerprint.hpp"
 
 #include <cstring>
 

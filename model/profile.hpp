@@ -1,9 +1,10 @@
-// A profile is one semantics: Linux x86_64 itself, or a small named delta on it (a seeded bug,
-// a design variant, a mutant). Deltas are fields here, so a new profile is a few lines in
-// profiles.cpp rather than a copy of the transition function.
+// A profile is one semantics: a stack of layers (a CPU, a kernel's generic layer, its glue for
+// that CPU) plus a small named delta (a seeded bug, a design variant, a mutant). Deltas are
+// fields here, so a new profile is a few lines in profiles.cpp rather than a copy of the
+// transition function. docs/model-layers.md shows the layers.
 #pragma once
 
-#include "model/regs.hpp"
+#include "model/cpu/x86_64/regs.hpp"
 #include "model/rules.hpp"
 #include "scenario/scenario.hpp"
 
@@ -36,8 +37,12 @@ struct ExpectedViolation {
 struct Profile {
   std::string name;
   std::string summary;
-  std::string parent; // the profile this one is a delta on, or empty
+  std::string parent;           // the profile this one is a delta on, or empty
+  std::string kernel = "linux"; // with `arch`, picks the transition function (model/models.hpp)
   std::string arch = "x86_64";
+  // The layers whose rules this profile's transition function consults, and only those: coverage,
+  // mutation and "confirmed by a real kernel" count these.
+  std::vector<Layer> layers = {Layer::linux_generic, Layer::linux_x86_64, Layer::cpu_x86_64};
 
   // The deltas.
   uint64_t fmask = x86::kLinuxFmask;       // bug-no-fmask: without TF
@@ -49,6 +54,7 @@ struct Profile {
   std::vector<ExpectedViolation> expected;
 
   const ExpectedViolation* expected_violation(const std::string& property) const;
+  RuleSet rules() const { return rules_of(layers); }
 };
 
 // All named profiles, in the order `ptmc profiles` lists them.

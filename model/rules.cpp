@@ -5,44 +5,57 @@
 namespace ptmc {
 namespace {
 
-constexpr std::string_view kNames[] = {
-#define PTMC_RULE_NAME(name, kind, source, summary) #name,
-    PTMC_RULES(PTMC_RULE_NAME)
-#undef PTMC_RULE_NAME
+struct Row {
+  std::string_view name;
+  RuleKind kind;
+  std::string_view source, summary;
+};
+struct LayerRows {
+  LayerInfo info;
+  std::vector<Row> rows;
 };
 
+// One entry per layer, in registry order, so a rule's place here is its RuleId.
+const std::vector<LayerRows>& layer_rows() {
+#define PTMC_RULE_ROW(name, kind, source, summary) Row{#name, RuleKind::kind, source, summary},
+#define PTMC_LAYER_ROWS(id, path, title, rules)                                                    \
+  LayerRows{{Layer::id, path, title}, {rules(PTMC_RULE_ROW)}},
+  static const std::vector<LayerRows> all = {PTMC_LAYERS(PTMC_LAYER_ROWS)};
+#undef PTMC_LAYER_ROWS
+#undef PTMC_RULE_ROW
+  return all;
+}
+
 // Printed names use dashes; the enum needs underscores.
-std::array<std::string, kRuleCount> make_dashed_names() {
-  std::array<std::string, kRuleCount> out;
-  for (size_t i = 0; i < kRuleCount; ++i) {
-    out[i] = std::string(kNames[i]);
-    for (char& c : out[i])
-      if (c == '_') c = '-';
-  }
-  return out;
-}
+struct Table {
+  std::array<std::string, kRuleCount> names;
+  std::array<RuleInfo, kRuleCount> rules;
+};
 
-const std::array<std::string, kRuleCount>& dashed_names() {
-  static const auto names = make_dashed_names();
-  return names;
-}
-
-std::array<RuleInfo, kRuleCount> make_table() {
-  std::array<RuleInfo, kRuleCount> t{};
+Table make_table() {
+  Table t;
   size_t i = 0;
-#define PTMC_RULE_INFO(name, kind, source, summary)                                                \
-  t[i] = RuleInfo{RuleId::name, dashed_names()[i], RuleKind::kind, source, summary};               \
-  ++i;
-  PTMC_RULES(PTMC_RULE_INFO)
-#undef PTMC_RULE_INFO
+  for (const LayerRows& layer : layer_rows())
+    for (const Row& row : layer.rows) {
+      t.names[i] = std::string(row.name);
+      for (char& c : t.names[i])
+        if (c == '_') c = '-';
+      t.rules[i] = RuleInfo{static_cast<RuleId>(i), t.names[i], row.kind,
+                            layer.info.id,          row.source, row.summary};
+      ++i;
+    }
+  return t;
+}
+
+const Table& table() {
+  static const Table t = make_table();
   return t;
 }
 
 } // namespace
 
 const std::array<RuleInfo, kRuleCount>& rule_table() {
-  static const auto table = make_table();
-  return table;
+  return table().rules;
 }
 
 const RuleInfo& rule_info(RuleId id) {
@@ -53,6 +66,18 @@ std::optional<RuleId> rule_by_name(std::string_view name) {
   for (const auto& r : rule_table())
     if (r.name == name) return r.id;
   return std::nullopt;
+}
+
+const LayerInfo& layer_info(Layer l) {
+  return layer_rows()[static_cast<size_t>(l)].info;
+}
+
+RuleSet rules_of(const std::vector<Layer>& layers) {
+  RuleSet out;
+  for (const auto& r : rule_table())
+    for (Layer l : layers)
+      if (r.layer == l) out.set(static_cast<size_t>(r.id));
+  return out;
 }
 
 std::string_view rule_kind_name(RuleKind k) {

@@ -8,10 +8,11 @@
 //  - recompute: each transition is computed twice and compared (determinism).
 #pragma once
 
-#include "model/state.hpp"
-#include "model/x86_model.hpp"
+#include "model/transition.hpp"
+#include "scenario/scenario.hpp"
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,8 +70,9 @@ struct MonitorState {
 };
 static_assert(sizeof(MonitorState) == 16);
 
-struct CheckState {
-  State s;
+// A model state with its monitor record; the explorer hashes both.
+template <class ModelState> struct CheckState {
+  ModelState s;
   MonitorState m;
   CheckState() { std::memset(static_cast<void*>(&m), 0, sizeof(m)); }
   bool operator==(const CheckState& o) const {
@@ -84,8 +86,7 @@ struct TracerStep {
   const Insn* insn = nullptr;     // null on a tracer edge
 };
 
-// Advances the monitor over one transition pre -> post; returns the properties it breaks.
-Violations monitor_step(const CheckState& pre, const TracerStep& step, const Events& ev,
-                        CheckState& post);
+// monitor_step, which advances the monitor over one transition, is in props/monitor.hpp: it
+// reads the model's state and so is instantiated per model.
 
 } // namespace ptmc

@@ -28,10 +28,16 @@ stderr_has() { # stderr_has TEXT DESCRIPTION
 expect 0 "top-level --help" -- "$PTMC" --help
 expect 2 "no command" -- "$PTMC"
 expect 2 "unknown command" -- "$PTMC" frobnicate
-for c in profiles props explore check run diff mutate; do expect 0 "$c --help" -- "$PTMC" $c --help; done
+for c in profiles props rules explore check run diff mutate; do expect 0 "$c --help" -- "$PTMC" $c --help; done
 expect 0 "profiles" -- "$PTMC" profiles
 expect 0 "props" -- "$PTMC" props
 grep -q "^transparency " "$tmp/out" && echo "ok:   props lists transparency" || { echo "FAIL: props lacks transparency"; failures=$((failures+1)); }
+expect 0 "rules of a profile" -- "$PTMC" rules --profile linux-x86_64 --json
+n=$(grep -c '"rule":' "$tmp/out"); [ "$n" = 54 ] && echo "ok:   linux-x86_64 has 54 rules" || { echo "FAIL: linux-x86_64 lists $n rules, not 54"; failures=$((failures+1)); }
+expect 0 "rules of one layer" -- "$PTMC" rules --layer cpu/x86_64
+grep -q "hw-trap-after-insn" "$tmp/out" && ! grep -q "ptrace-kill" "$tmp/out" && echo "ok:   --layer keeps only that layer" || { echo "FAIL: --layer cpu/x86_64 output"; failures=$((failures+1)); }
+expect 2 "unknown layer" -- "$PTMC" rules --layer nosuch
+stderr_has "unknown layer 'nosuch'" "unknown layer is named"
 expect 2 "check without --profile" -- "$PTMC" check
 expect 2 "unknown profile" -- "$PTMC" check --profile nosuch
 stderr_has "unknown profile 'nosuch'" "unknown profile is named"

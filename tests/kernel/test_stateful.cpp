@@ -4,8 +4,8 @@
 // on both, and the traces must agree line for line; a failure shrinks to a shortest command list.
 #include "engine/runner.hpp"
 #include "kernel/target.hpp"
+#include "model/models.hpp"
 #include "model/profile.hpp"
-#include "model/x86_model.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>

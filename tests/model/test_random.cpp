@@ -2,8 +2,8 @@
 // Linux profile must violate no property there that it does not violate (as a documented quirk)
 // within the bound, runs must be deterministic, and every trace must be well formed.
 #include "engine/runner.hpp"
+#include "model/models.hpp"
 #include "model/profile.hpp"
-#include "model/x86_model.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>

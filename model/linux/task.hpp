@@ -1,6 +1,7 @@
-// The state vector of the x86_64 model: a fixed-size, trivially copyable record. Every byte,
-// padding included, is zeroed at construction, so the fingerprint can hash the raw bytes.
-// docs/state-vector.md explains each field and why the program is not part of it.
+// The Linux layer's state vector: one traced task, generic over the architecture's register
+// frame. A fixed-size, trivially copyable record; every byte, padding included, is zeroed at
+// construction, so the fingerprint can hash the raw bytes. docs/state-vector.md explains each
+// field and why the program is not part of it.
 #pragma once
 
 #include "scenario/scenario.hpp"
@@ -10,25 +11,6 @@
 #include <type_traits>
 
 namespace ptmc {
-
-// The registers a user frame holds: the live one, and the copy a signal frame saves.
-struct Frame {
-  int64_t rax;
-  uint16_t rflags;    // only the bits in x86::kTracked
-  uint16_t stack_top; // the pushed rflags image, valid when stack_depth == 1
-  uint8_t pc_space;   // Loc::Space
-  uint8_t pc;
-  uint8_t rbx;
-  uint8_t rsi;         // an Arg, or kArgFramePtr in a handler
-  uint8_t stack_depth; // 0 or 1: the alphabet pushes at most one value at a time
-  uint8_t peek;        // Peek: what single-step arming committed the instruction at rip to be
-  uint8_t rdi;         // 0 in the program; the signal number in a handler
-  uint8_t rsp_moved;   // the handler's `add rsp, 8` ran: rsp points at the signal frame
-  uint8_t pad_[4];
-};
-static_assert(sizeof(Frame) == 24);
-
-inline constexpr uint8_t kArgFramePtr = 3; // rsi at handler entry: &siginfo, a valid pointer
 
 // `unmodelled`: the tracee did something the model does not follow (exit_value says what); the
 // runner reports it as an error, and the explorer never reaches it.
@@ -49,13 +31,14 @@ enum class StopWhy : uint8_t {
   handler_notify,  // signal_delivered's ptrace_notify, stepping into a handler
 };
 
-// Thread and syscall work flags (TIF_* and SYSCALL_WORK_*).
+// Thread and syscall work flags (TIF_* and SYSCALL_WORK_*). forced_tf is x86's, kept here so the
+// record stays one flag byte; other architectures leave it clear.
 namespace work {
 inline constexpr uint8_t trace = 1 << 0;      // SYSCALL_WORK_SYSCALL_TRACE
 inline constexpr uint8_t emu = 1 << 1;        // SYSCALL_WORK_SYSCALL_EMU
 inline constexpr uint8_t singlestep = 1 << 2; // TIF_SINGLESTEP
 inline constexpr uint8_t exit_trap = 1 << 3;  // SYSCALL_WORK_SYSCALL_EXIT_TRAP
-inline constexpr uint8_t forced_tf = 1 << 4;  // TIF_FORCED_TF
+inline constexpr uint8_t forced_tf = 1 << 4;  // TIF_FORCED_TF (x86)
 } // namespace work
 
 // Pending-signal bits.
@@ -73,9 +56,11 @@ constexpr uint8_t pend_bit(int signo) {
                               : 0;
 }
 
-struct State {
+template <class Frame> struct LinuxTask {
   Frame regs;  // the live user frame (pt_regs)
   Frame saved; // the signal frame rt_sigreturn will restore, valid when in_handler
+  // The syscall number as the kernel keeps it apart from the registers: x86's orig_ax (-1 after
+  // exceptions and rt_sigreturn), arm64's syscallno.
   int64_t orig_rax;
 
   Phase phase;
@@ -99,22 +84,16 @@ struct State {
   uint8_t stop_shared;       // the signal at this signal-delivery-stop came from the shared queue
   uint8_t pad_[3];
 
-  State() { std::memset(static_cast<void*>(this), 0, sizeof(*this)); }
-  State(const State& o) { std::memcpy(static_cast<void*>(this), &o, sizeof(*this)); }
-  State& operator=(const State& o) {
+  LinuxTask() { std::memset(static_cast<void*>(this), 0, sizeof(*this)); }
+  LinuxTask(const LinuxTask& o) { std::memcpy(static_cast<void*>(this), &o, sizeof(*this)); }
+  LinuxTask& operator=(const LinuxTask& o) {
     std::memcpy(static_cast<void*>(this), &o, sizeof(*this));
     return *this;
   }
-  bool operator==(const State& o) const { return std::memcmp(this, &o, sizeof(*this)) == 0; }
+  bool operator==(const LinuxTask& o) const { return std::memcmp(this, &o, sizeof(*this)) == 0; }
 
   Loc pc() const { return Loc{static_cast<Loc::Space>(regs.pc_space), regs.pc}; }
   bool dead() const { return phase == Phase::exited || phase == Phase::killed; }
 };
-static_assert(sizeof(State) == 80);
-
-uint64_t fingerprint(const void* data, size_t size);
-inline uint64_t fingerprint(const State& s) {
-  return fingerprint(&s, sizeof(s));
-}
 
 } // namespace ptmc

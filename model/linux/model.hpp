@@ -1,15 +1,21 @@
-// The Linux x86_64 ptrace model: one transition function, used by every engine.
+// The Linux ptrace model over any architecture: one transition function, used by every engine.
 //
 // A state is either stopped (the tracer acts), at a user instruction boundary (the tracee acts:
 // it executes the instruction at rip), or dead. Each transition runs the kernel deterministically
 // from one of those points to the next, so the only branching is the tracer's action and the
 // program's instruction. The explorer enumerates both; the scenario runner picks the ones its
-// scenario names; a later Z3 encoder reuses the register rules in regs.hpp.
+// scenario names.
+//
+// This class is the generic Linux layer (kernel/ptrace.c, kernel/signal.c, kernel/entry/common.c).
+// Everything architecture-specific goes through `Arch`, the glue layer, which owns the CPU layer
+// below it; docs/model-layers.md lists what an Arch must provide. The definitions are in
+// model_impl.hpp, instantiated once per architecture (model/linux/x86_64/model.cpp).
 #pragma once
 
+#include "model/linux/task.hpp"
 #include "model/profile.hpp"
 #include "model/rules.hpp"
-#include "model/state.hpp"
+#include "model/transition.hpp"
 #include "scenario/scenario.hpp"
 
 #include <optional>
@@ -18,41 +24,35 @@
 
 namespace ptmc {
 
-// What happened inside one transition that a tracer cannot see but a property needs.
-struct Events {
-  bool kernel_tf = false;        // kernel code ran with TF set in RFLAGS
-  bool emu_syscall_ran = false;  // a syscall entered under SYSCALL_EMU was executed
-  bool syscall_ran = false;      // some syscall was executed (it may have changed rax)
-  bool frame_replaced = false;   // handler entry or rt_sigreturn rewrote the user frame
-  bool step_armed = false;       // the resume armed single-stepping
-  uint8_t retired = 0;           // user instructions completed; a syscall completes at its exit
-  uint8_t generated = 0;         // pend:: bits of signals raised (kill, traps, send_sig, requeue)
-  uint8_t delivered = 0;         // pend:: bits acted on: a handler entered or a default action
-  uint8_t suppressed = 0;        // pend:: bits discarded at a signal-delivery-stop
-  uint8_t injected = 0;          // pend:: bits the tracer injected with this resume
-  uint8_t ignored_injection = 0; // pend:: bits a resume gave where the kernel ignores them
-  bool writes_lost = false;      // the resume's register edits went to a frame that is dropped
+// The syscalls the generic layer implements, as the arch's table names them.
+enum class Syscall : uint8_t { none, read, write, getpid, kill, exit_group, rt_sigreturn, invalid };
+
+// A syscall's arguments as the alphabet can set them, read from the arch's registers.
+struct SyscallArgs {
+  uint8_t arg0;      // write's fd, kill's pid, exit_group's status
+  bool buffer_valid; // write's buffer is readable memory
+  int signal;        // kill's signal, or 0 when the argument is no signal the model knows
 };
 
-// Whether the instruction at rip is popf, as far as the model has committed to it. The kernel
-// reads the instruction at rip when it arms single-stepping (step.c is_setting_trap_flag), so a
-// step resume before that instruction is chosen commits to one of two answers.
-enum class Peek : uint8_t { unknown = 0, popf = 1, not_popf = 2 };
-
-// One edge label, enough to replay it.
-struct Label {
-  enum class Who : uint8_t { tracer, tracee } who = Who::tracer;
-  uint16_t index = 0; // tracer: index into tracer_domain(); tracee: index into alphabet
-  Peek peek = Peek::unknown;
+// How a user instruction ended, as the arch glue reports it to the generic layer.
+enum class UserExit : uint8_t { retired, syscall, breakpoint, unrepresentable };
+struct UserStep {
+  UserExit exit = UserExit::retired;
+  bool single_step_trap = false; // the CPU raises the single-step exception after it
 };
 
-class X86Model {
+template <class Arch> class LinuxModel {
 public:
+  using ArchType = Arch;
+  using Frame = typename Arch::Frame;
+  using State = LinuxTask<Frame>;
+
   // `program` fixed: the scenario runner. nullopt: explore every program up to the bound.
-  X86Model(const Profile& profile, std::optional<std::vector<Insn>> program,
-           std::vector<Insn> handler);
+  LinuxModel(const Profile& profile, std::optional<std::vector<Insn>> program,
+             std::vector<Insn> handler);
 
   const Profile& profile() const { return profile_; }
+  const Arch& arch() const { return arch_; }
   std::vector<State> initial_states(std::optional<bool> tracesysgood = std::nullopt) const;
 
   // The instructions the tracee may execute next, in alphabet order; a fixed instruction is
@@ -87,22 +87,22 @@ public:
   void track_last_request(bool on) { track_last_request_ = on; }
 
 private:
-  void enable_step(State& s, Peek peek, RuleCtx& r) const;
-  void disable_step(State& s, RuleCtx& r) const;
+  // kernel/entry/common.c
   void syscall_entry(State& s, RuleCtx& r, Events& ev) const;
   void syscall_body(State& s, RuleCtx& r, Events& ev) const;
   void syscall_exit_work(State& s, RuleCtx& r, Events& ev) const;
+  // kernel/signal.c
   void exit_to_user(State& s, RuleCtx& r, Events& ev) const;
   void deliver(State& s, int sig, RuleCtx& r, Events& ev) const;
   void raise(State& s, int sig, int16_t code, Events& ev, bool shared = false) const;
-  void debug_trap(State& s, int16_t code, RuleCtx& r, Events& ev) const;
-  void apply_edit(State& s, const Edit& e, RuleCtx& r) const;
+  void trap(State& s, int16_t code, RuleCtx& r, Events& ev) const;
   void stop(State& s, StopWhy why, int sig, int16_t code, SyscallOp op) const;
   void canonicalize(State& s) const;
   State resume_raw(const State& s, const Action& a, Peek peek, RuleCtx& rules, Events& ev) const;
   State execute_raw(const State& s, const Insn& insn, RuleCtx& rules, Events& ev) const;
 
   Profile profile_;
+  Arch arch_;
   std::optional<std::vector<Insn>> program_;
   std::vector<Insn> handler_; // the body plus the fixed tail
   size_t program_length_;     // the bound when exploring, the program's size otherwise
@@ -121,13 +121,7 @@ inline Edit skip_next_edit() {
   return Edit{Reg::rip, -1, {}};
 }
 
-// The handler block as the tracee runs it: the body, then `add rsp, 8; nr rt_sigreturn;
-// syscall; jmp` back to the `nr`, so a tracer that skips rt_sigreturn loops instead of running
-// off the end.
-std::vector<Insn> handler_with_tail(const std::vector<Insn>& body);
-
-// Why a scenario cannot run on the model, or nullopt: a popf with nothing pushed, a syscall in
-// the handler body, an rt_sigreturn outside the handler.
-std::optional<std::string> unsupported_by_model(const Scenario& s);
+// The tracer actions the explorer tries at every stop, from the profile's domain.
+std::vector<Action> build_tracer_domain(const Domain& d);
 
 } // namespace ptmc
