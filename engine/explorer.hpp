@@ -80,7 +80,7 @@ public:
   using Label = typename Model::Label;
 
   static constexpr size_t kChunk = Frontier<State>::kChunk;
-  static constexpr size_t kBlockChunks = 1024; // a block: up to 65,536 states expanded
+  static constexpr size_t kBlockChunks = 256; // a block: up to 16,384 states expanded
 
   Exploration(const Model& model, const ExploreLimits& limits)
       : model_(&model), limits_(limits), seen_(limits.store_edges || limits.exact) {
@@ -325,6 +325,7 @@ private:
     std::vector<PendingEdge> pending;
     std::vector<Head> heads;
     std::vector<uint8_t> edge_bytes;
+    std::vector<uint32_t> local; // candidate index + 1 by fingerprint: one candidate a state
     std::array<std::optional<Hit>, kMaxViolationKinds> hits;
     uint64_t transitions = 0;
     uint32_t winners = 0;
@@ -536,6 +537,7 @@ private:
   void expand_unit(Unit& unit, size_t chunk) {
     using clock = std::chrono::steady_clock;
     cur_.decode(chunk, unit.parents);
+    std::fill(unit.local.begin(), unit.local.end(), 0);
     uint32_t number = static_cast<uint32_t>(level_begin_ + chunk * kChunk);
     for (const State& s : unit.parents) {
       unit.emitted.clear();
@@ -564,9 +566,7 @@ private:
         bool is_new = false;
         if (target == FingerprintSet::kAbsent) {
           is_new = true;
-          target = static_cast<uint32_t>(unit.cands.size());
-          unit.cands.push_back(Candidate{e.fp, number, static_cast<uint8_t>(k)});
-          unit.cand_states.push_back(unit.successors[k]);
+          target = local_candidate(unit, e.fp, unit.successors[k], number, static_cast<uint8_t>(k));
         }
         if (limits_.store_edges && (e.flags & limits_.edge_filter)) {
           uint8_t flags = e.flags & 0x7f;
@@ -577,6 +577,32 @@ private:
       }
       if (limits_.store_edges) unit.heads.push_back(Head{number, model_->tag(s), stored});
       ++number;
+    }
+  }
+
+  // The unit's candidate for this new state, made on first sight: the same state found again
+  // from a later parent of the unit is one candidate, not two.
+  uint32_t local_candidate(Unit& unit, uint64_t fp, const State& s, uint32_t parent,
+                           uint8_t emit) {
+    if ((unit.cands.size() + 1) * 2 > unit.local.size()) {
+      unit.local.assign(std::max<size_t>(2048, unit.local.size() * 2), 0);
+      for (size_t c = 0; c < unit.cands.size(); ++c) {
+        size_t i = unit.cands[c].fp & (unit.local.size() - 1);
+        while (unit.local[i]) i = (i + 1) & (unit.local.size() - 1);
+        unit.local[i] = static_cast<uint32_t>(c + 1);
+      }
+    }
+    const size_t mask = unit.local.size() - 1;
+    for (size_t i = fp & mask;; i = (i + 1) & mask) {
+      const uint32_t c = unit.local[i];
+      if (c == 0) {
+        unit.local[i] = static_cast<uint32_t>(unit.cands.size() + 1);
+        unit.cands.push_back(Candidate{fp, parent, emit});
+        unit.cand_states.push_back(s);
+        return static_cast<uint32_t>(unit.cands.size() - 1);
+      }
+      if (unit.cands[c - 1].fp == fp && (!limits_.exact || unit.cand_states[c - 1] == s))
+        return c - 1;
     }
   }
 
