@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format
   libz3-dev libboost-graph-dev libboost-program-options-dev
   librapidcheck-dev libgtest-dev libgmock-dev nlohmann-json3-dev libfmt-dev libxxhash-dev
-  graphviz qemu-system-x86 cpio gzip xz-utils binutils python3
+  graphviz qemu-system-x86 cpio gzip xz-utils binutils python3 spin
 )
 
 missing=()
