@@ -1,4 +1,5 @@
 #include "cli/commands.hpp"
+#include "cli/diff_core.hpp"
 
 #include "cli/options.hpp"
 #include "engine/check.hpp"
@@ -181,8 +182,10 @@ int cmd_profiles(const Args& args) {
     fmt::print("{}\n", j.dump(2));
     return kOk;
   }
+  size_t width = 0;
+  for (const auto& p : profiles()) width = std::max(width, p.name.size());
   for (const auto& p : profiles())
-    fmt::print("{:<22} {}{}\n", p.name, p.summary,
+    fmt::print("{:<{}} {}{}\n", p.name, width, p.summary,
                p.parent.empty() ? "" : " [delta on " + p.parent + "]");
   return kOk;
 }
@@ -495,10 +498,11 @@ nlohmann::json trace_json(const Trace& t) {
 
 int cmd_run(const Args& args) {
   po::options_description d("ptmc run FILE --on TARGET [options]: run a scenario");
-  d.add_options()("file", po::value<std::string>()->required(), "scenario file")(
-      "on", po::value<std::string>()->default_value("model"),
-      "model, host or qemu-x86_64")("kernel", po::value<std::string>(),
-                                    "qemu targets: boot this kernel image instead of Debian's")(
+  d.add_options()("file", po::value<std::string>()->required(),
+                  "scenario file")("on", po::value<std::string>()->default_value("model"),
+                                   "model, host, qemu-x86_64 or qemu-aarch64")(
+      "kernel", po::value<std::string>(),
+      "qemu targets: boot this kernel image instead of Debian's")(
       "timeout", po::value<double>()->default_value(2.0), "seconds for each wait on the tracee")(
       "profile,p", po::value<std::string>(),
       "run the model with this profile instead of the file's")("json", "print JSON");
@@ -527,6 +531,8 @@ int cmd_run(const Args& args) {
     violations = run.violations;
     where = "model:" + scenario->profile;
   } else if (kernel::is_target(target)) {
+    if (const auto why = cli::target_arch_mismatch(*find_profile(scenario->profile), target))
+      throw UsageError(scenario->source + ": " + *why);
     kernel::TargetOptions to;
     if (vm.count("kernel")) to.kernel_image = vm["kernel"].as<std::string>();
     to.wait_timeout_s = vm["timeout"].as<double>();

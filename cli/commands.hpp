@@ -27,6 +27,7 @@ int cmd_check(const Args& args);
 int cmd_run(const Args& args);
 int cmd_diff(const Args& args);
 int cmd_mutate(const Args& args);
+int cmd_crossarch(const Args& args);
 
 // Shared helpers.
 uint64_t parse_size(const std::string& text); // "8G", "512M", "4096"

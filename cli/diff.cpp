@@ -97,7 +97,7 @@ void side_by_side(const Trace& model, const Trace& kernel, const std::string& ke
 int cmd_diff(const Args& args) {
   po::options_description d(
       "ptmc diff --on TARGET [options]: compare the model with a real kernel");
-  d.add_options()("on", po::value<std::string>()->required(), "host or qemu-x86_64")(
+  d.add_options()("on", po::value<std::string>()->required(), "host, qemu-x86_64 or qemu-aarch64")(
       "profile,p", po::value<std::string>()->default_value("linux-x86_64"),
       "the model profile")("length", po::value<int>()->default_value(2),
                            "programs of 1..N instructions over the alphabet")(
@@ -122,7 +122,8 @@ int cmd_diff(const Args& args) {
   if (!spec.profile) throw UsageError("unknown profile '" + pname + "'");
   spec.target = vm["on"].as<std::string>();
   if (!kernel::is_target(spec.target))
-    throw UsageError("unknown target '" + spec.target + "' (host, qemu-x86_64)");
+    throw UsageError("unknown target '" + spec.target + "' (host, qemu-x86_64, qemu-aarch64)");
+  if (const auto why = target_arch_mismatch(*spec.profile, spec.target)) throw UsageError(*why);
   spec.length = vm["length"].as<int>();
   spec.depth = vm["depth"].as<int>();
   if (spec.length < 1 || spec.length > 4) throw UsageError("--length must be 1..4");

@@ -45,9 +45,19 @@ void enumerate_programs(const std::vector<Insn>& alphabet, int length,
 
 } // namespace
 
+std::optional<std::string> target_arch_mismatch(const Profile& profile, const std::string& target) {
+  const Arch want = arch_of_profile(profile.name);
+  const Arch runs = kernel::target_arch(target);
+  if (want == runs) return std::nullopt;
+  return "the profile " + profile.name + " is " + std::string(arch_name(want)) + " and " + target +
+         " runs " + std::string(arch_name(runs)) +
+         (want == Arch::aarch64 ? " (use --on qemu-aarch64)" : "");
+}
+
 std::vector<Scenario> enumerate_scenarios(const DiffSpec& spec) {
   std::vector<Scenario> out;
   const auto& alphabet = spec.profile->domain.alphabet;
+  const Arch arch = arch_of_profile(spec.profile->name);
   if (spec.random) {
     std::mt19937_64 rng(spec.seed);
     auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
@@ -78,7 +88,9 @@ std::vector<Scenario> enumerate_scenarios(const DiffSpec& spec) {
           a.pass = true;
           break;
         case 2:
-          a.edits.push_back(Edit{Reg::orig_rax, pick(2) ? -1 : nr::getpid, {}});
+          // Skip the syscall, or make it getpid.
+          a.edits.push_back(
+              Edit{Reg::orig_rax, pick(2) ? -1 : *syscall_number(arch, nr::getpid), {}});
           break;
         case 3:
           a.edits.push_back(Edit{Reg::rax, kTracerResult, {}});

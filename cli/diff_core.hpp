@@ -36,6 +36,9 @@ struct DiffCorpus {
   double seconds = 0, seconds_boot = 0;
 };
 
+// Why a profile's scenarios cannot run on a target (their architectures differ), or nullopt.
+std::optional<std::string> target_arch_mismatch(const Profile& profile, const std::string& target);
+
 // The systematic enumeration (or the random sample) for a spec, deterministic for a seed.
 std::vector<Scenario> enumerate_scenarios(const DiffSpec& spec);
 

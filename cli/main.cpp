@@ -25,7 +25,8 @@ void usage() {
       "  check --profile P        decide every property; prints counterexamples as scenarios\n"
       "  run FILE --on TARGET     run a scenario on the model, the host kernel or a QEMU kernel\n"
       "  diff --on TARGET         compare the model with a real kernel over many scenarios\n"
-      "  mutate --profile P       derive mutants from the rules and score the properties\n\n"
+      "  mutate --profile P       derive mutants from the rules and score the properties\n"
+      "  crossarch                compare Linux x86_64 and arm64: differing scenarios, verdicts\n\n"
       "Run 'ptmc COMMAND --help' for a command's options.\n"
       "Exit codes: 0 ok, 1 violation or disagreement, 2 bad input, 3 a limit stopped the run.\n");
 }
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
     if (cmd == "run") return ptmc::cli::cmd_run(args);
     if (cmd == "diff") return ptmc::cli::cmd_diff(args);
     if (cmd == "mutate") return ptmc::cli::cmd_mutate(args);
+    if (cmd == "crossarch") return ptmc::cli::cmd_crossarch(args);
   } catch (const ptmc::cli::UsageError& e) {
     fmt::print(stderr, "ptmc {}: error: {}\n", cmd, e.what());
     return ptmc::cli::kBadInput;

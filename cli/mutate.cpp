@@ -27,7 +27,7 @@ int cmd_mutate(const Args& args) {
                   "the profile to mutate")("bound,b", po::value<int>()->default_value(4),
                                            "program length bound for each mutant's check")(
       "on", po::value<std::string>(),
-      "also diff each mutant against this kernel target (host, qemu-x86_64)")(
+      "also diff each mutant against this kernel target (host, qemu-x86_64, qemu-aarch64)")(
       "diff-length", po::value<int>()->default_value(2),
       "with --on: program length of the diff enumeration")(
       "diff-depth", po::value<int>()->default_value(2),
@@ -55,6 +55,7 @@ int cmd_mutate(const Args& args) {
     spec.profile = base;
     spec.target = vm["on"].as<std::string>();
     if (!kernel::is_target(spec.target)) throw UsageError("unknown target '" + spec.target + "'");
+    if (const auto why = target_arch_mismatch(*base, spec.target)) throw UsageError(*why);
     spec.length = vm["diff-length"].as<int>();
     spec.depth = vm["diff-depth"].as<int>();
     spec.quiet = vm.count("quiet") > 0;

@@ -81,9 +81,10 @@ Scenario build_counterexample(const M& model, const std::vector<Action>& actions
           e.loc = Loc{s.pc().space, static_cast<uint16_t>(s.regs.pc + 1)};
           e.value = 0;
         }
-      if (l.peek == Peek::popf && s.pc().space == Loc::Space::program &&
-          s.regs.pc < model.program_length())
-        program.emplace(s.regs.pc, Insn{Op::popf, 0, Arg::buf});
+      const Loc peeked = model.peek_location(s, a); // after the edits, not at the stop
+      if (l.peek == Peek::popf && peeked.space == Loc::Space::program &&
+          peeked.index < model.program_length())
+        program.emplace(peeked.index, Insn{Op::popf, 0, Arg::buf});
       sc.actions.push_back(written);
       s = model.resume(s, a, l.peek, r, ev);
     } else {

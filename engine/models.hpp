@@ -255,8 +255,12 @@ public:
   static bool agree(const Task& t, const Task& u) {
     if (t.dead() || u.dead())
       return t.phase == u.phase && t.exit_value == u.exit_value && t.written == u.written;
+    // The saved frame's peek is the explorer's commitment about the program, not program state
+    // (an untraced tracee never arms a step, so never peeks).
+    auto t_saved = t.saved, u_saved = u.saved;
+    t_saved.peek = u_saved.peek = 0;
     return M::ArchType::program_sees_same(t, u) && t.in_handler == u.in_handler &&
-           std::memcmp(&t.saved, &u.saved, sizeof(t.saved)) == 0 && t.pending == u.pending &&
+           std::memcmp(&t_saved, &u_saved, sizeof(t_saved)) == 0 && t.pending == u.pending &&
            t.pending_shared == u.pending_shared && t.written == u.written;
   }
   bool diverged(const State& s) const {

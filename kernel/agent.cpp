@@ -8,11 +8,16 @@
 // makes itself a tracee (PTRACE_TRACEME) and stops with SIGSTOP; the agent then points rip at
 // the scenario's code (kernel/codegen.hpp), which the child inherited mapped, and drives it with
 // the scenario's actions. Everything the trace shows is read back through waitpid,
-// PTRACE_GETSIGINFO, PTRACE_GET_SYSCALL_INFO and PTRACE_GETREGS (docs/trace-format.md).
+// PTRACE_GETSIGINFO, PTRACE_GET_SYSCALL_INFO and the registers (docs/trace-format.md): on x86_64
+// PTRACE_GETREGS, on aarch64 PTRACE_GETREGSET with NT_PRSTATUS and NT_ARM_SYSTEM_CALL.
+//
+// The agent is built for one architecture (the machine's, and aarch64 with Debian's cross
+// compiler for the qemu-aarch64 target) and runs the scenarios of that architecture only.
 //
 // A static binary with no threads: it is /init's only child inside the QEMU targets.
 #include "kernel/agent.hpp"
 
+#include "kernel/agent_sandbox.hpp"
 #include "kernel/codegen.hpp"
 
 #include <algorithm>
@@ -42,12 +47,21 @@ namespace ptmc::kernel::agent {
 
 namespace {
 
-// ---- ptrace, by number (include/uapi/linux/ptrace.h, arch/x86/include/uapi/asm/ptrace-abi.h) --
+#if defined(__x86_64__)
+constexpr Arch kAgentArch = Arch::x86_64;
+#elif defined(__aarch64__)
+constexpr Arch kAgentArch = Arch::aarch64;
+#else
+#error "ptmc-agent knows x86_64 and aarch64"
+#endif
+
+// ---- ptrace, by number (include/uapi/linux/ptrace.h, arch/x86/include/uapi/asm/ptrace-abi.h,
+// arch/arm64/include/uapi/asm/ptrace.h: SYSEMU and SYSEMU_SINGLESTEP are 31 and 32 on both) ----
 constexpr long kTraceMe = 0;
 constexpr long kCont = 7;
 constexpr long kKill = 8;
 constexpr long kSingleStep = 9;
-constexpr long kGetRegs = 12;
+constexpr long kGetRegs = 12; // x86 only: arm64 has GETREGSET alone
 constexpr long kSetRegs = 13;
 constexpr long kDetach = 17;
 constexpr long kSyscall = 24;
@@ -55,6 +69,8 @@ constexpr long kSysemu = 31;
 constexpr long kSysemuSingleStep = 32;
 constexpr long kSetOptions = 0x4200;
 constexpr long kGetSigInfo = 0x4202;
+constexpr long kGetRegSet = 0x4204;
+constexpr long kSetRegSet = 0x4205;
 constexpr long kGetSyscallInfo = 0x420e;
 constexpr long kOptTraceSysGood = 1;
 constexpr long kOptExitKill = 1L << 20;
@@ -80,10 +96,6 @@ struct KernelSigaction {
 constexpr uint64_t kSaSiginfo = 0x4;
 constexpr uint64_t kSaRestorer = 0x04000000;
 
-constexpr uint64_t kFlagCF = 0x1, kFlagZF = 0x40, kFlagTF = 0x100;
-// ZF | PF | IF | the always-one bit 1; TF and CF clear.
-constexpr uint64_t kInitialFlags = 0x246;
-
 long pt(long request, pid_t pid, uintptr_t addr, uintptr_t data) {
   return syscall(SYS_ptrace, request, pid, addr, data);
 }
@@ -102,6 +114,10 @@ const char* request_name(long r) {
     return "PTRACE_GETREGS";
   case kSetRegs:
     return "PTRACE_SETREGS";
+  case kGetRegSet:
+    return "PTRACE_GETREGSET";
+  case kSetRegSet:
+    return "PTRACE_SETREGSET";
   case kDetach:
     return "PTRACE_DETACH";
   case kSyscall:
@@ -137,6 +153,178 @@ std::string format_seconds(double s) {
   return buf;
 }
 
+// ---- The tracee's registers ----------------------------------------------------------------
+// What the trace shows and the tracer edits, per architecture: read at every stop, changed by
+// the initial setup and by an action's edits, written back before the resume.
+#if defined(__x86_64__)
+class Registers {
+public:
+  // Returns the failing request and errno (0 on success).
+  long read(pid_t pid) { return get(pid) ? 0 : kGetRegs; }
+  uint64_t pc() const { return regs_.rip; }
+
+  void set_initial(uint64_t entry) {
+    regs_.rip = entry;
+    regs_.rax = 0;
+    regs_.rbx = 0;
+    regs_.rdi = 0;
+    regs_.rsi = kBufAddr;
+    regs_.rdx = 1;
+    regs_.orig_rax = ~0ULL; // -1: no syscall to restart
+    regs_.eflags = kInitialFlags;
+    dirty_ = true;
+  }
+
+  void edit(Reg reg, int64_t value, uint64_t pc) {
+    switch (reg) {
+    case Reg::orig_rax:
+      regs_.orig_rax = static_cast<uint64_t>(value);
+      break;
+    case Reg::rax:
+      regs_.rax = static_cast<uint64_t>(value);
+      break;
+    case Reg::rip:
+      regs_.rip = pc;
+      break;
+    case Reg::tf:
+      if (value != 0)
+        regs_.eflags |= kFlagTF;
+      else
+        regs_.eflags &= ~kFlagTF;
+      break;
+    }
+    dirty_ = true;
+  }
+
+  // Writes back what changed since the read: PTRACE_SETREGS, all of it.
+  long write(pid_t pid) {
+    if (!dirty_) return 0;
+    dirty_ = false;
+    return pt(kSetRegs, pid, 0, reinterpret_cast<uintptr_t>(&regs_)) == 0 ? 0 : kSetRegs;
+  }
+
+  template <class PidOr> void show(TraceLine& t, PidOr pid_or) const {
+    t.arch = Arch::x86_64;
+    t.rax = pid_or(regs_.rax);
+    t.orig_rax = pid_or(regs_.orig_rax);
+    t.rbx = regs_.rbx;
+    t.tf = (regs_.eflags & kFlagTF) != 0;
+    t.zf = (regs_.eflags & kFlagZF) != 0;
+    t.cf = (regs_.eflags & kFlagCF) != 0;
+  }
+
+private:
+  static constexpr uint64_t kFlagCF = 0x1, kFlagZF = 0x40, kFlagTF = 0x100;
+  // ZF | PF | IF | the always-one bit 1; TF and CF clear.
+  static constexpr uint64_t kInitialFlags = 0x246;
+
+  bool get(pid_t pid) {
+    dirty_ = false;
+    return pt(kGetRegs, pid, 0, reinterpret_cast<uintptr_t>(&regs_)) == 0;
+  }
+
+  user_regs_struct regs_{};
+  bool dirty_ = false;
+};
+#elif defined(__aarch64__)
+// struct user_pt_regs (arch/arm64/include/uapi/asm/ptrace.h) through NT_PRSTATUS, and
+// pt_regs->syscallno through NT_ARM_SYSTEM_CALL (arch/arm64/kernel/ptrace.c system_call_get/set).
+// The two are written back separately and only when changed: every NT_PRSTATUS write goes
+// through valid_user_regs, which rewrites PSTATE.SS (user_regs_reset_single_step), so writing
+// back unchanged registers would itself be an edit.
+class Registers {
+public:
+  long read(pid_t pid) {
+    gprs_dirty_ = syscallno_dirty_ = false;
+    iovec gprs{&regs_, sizeof regs_};
+    if (pt(kGetRegSet, pid, kNtPrstatus, reinterpret_cast<uintptr_t>(&gprs)) != 0)
+      return kGetRegSet;
+    iovec nr{&syscallno_, sizeof syscallno_};
+    if (pt(kGetRegSet, pid, kNtArmSystemCall, reinterpret_cast<uintptr_t>(&nr)) != 0)
+      return kGetRegSet;
+    return 0;
+  }
+  uint64_t pc() const { return regs_.pc; }
+
+  void set_initial(uint64_t entry) {
+    regs_.pc = entry;
+    regs_.regs[0] = 0;
+    regs_.regs[1] = kBufAddr;
+    regs_.regs[2] = 1;
+    regs_.regs[7] = 0;
+    // x86_64 starts with rax = 0, which numbers read; so x8 starts with arm64's read, and a
+    // syscall before any `nr` is read(0, buf, 1) on both.
+    regs_.regs[8] = kNrRead;
+    regs_.pstate = (regs_.pstate & ~kNzcv) | kZ; // Z set, N C V clear, as x86_64's ZF
+    syscallno_ = -1;                             // NO_SYSCALL: nothing to restart
+    gprs_dirty_ = syscallno_dirty_ = true;
+  }
+
+  void edit(Reg reg, int64_t value, uint64_t pc) {
+    switch (reg) {
+    case Reg::orig_rax:
+      syscallno_ = static_cast<int32_t>(value); // the regset is one int
+      syscallno_dirty_ = true;
+      return;
+    case Reg::rax:
+      regs_.regs[0] = static_cast<uint64_t>(value);
+      break;
+    case Reg::rip:
+      regs_.pc = pc;
+      break;
+    case Reg::tf:
+      if (value != 0)
+        regs_.pstate |= kSs;
+      else
+        regs_.pstate &= ~kSs;
+      break;
+    }
+    gprs_dirty_ = true;
+  }
+
+  long write(pid_t pid) {
+    if (gprs_dirty_) {
+      gprs_dirty_ = false;
+      iovec gprs{&regs_, sizeof regs_};
+      if (pt(kSetRegSet, pid, kNtPrstatus, reinterpret_cast<uintptr_t>(&gprs)) != 0)
+        return kSetRegSet;
+    }
+    if (syscallno_dirty_) {
+      syscallno_dirty_ = false;
+      iovec nr{&syscallno_, sizeof syscallno_};
+      if (pt(kSetRegSet, pid, kNtArmSystemCall, reinterpret_cast<uintptr_t>(&nr)) != 0)
+        return kSetRegSet;
+    }
+    return 0;
+  }
+
+  template <class PidOr> void show(TraceLine& t, PidOr pid_or) const {
+    t.arch = Arch::aarch64;
+    t.x0 = pid_or(regs_.regs[0]);
+    t.x8 = pid_or(regs_.regs[8]);
+    t.syscallno = pid_or(static_cast<uint64_t>(static_cast<int64_t>(syscallno_)));
+    t.x7 = regs_.regs[7];
+    t.n = (regs_.pstate & kN) != 0;
+    t.z = (regs_.pstate & kZ) != 0;
+    t.c = (regs_.pstate & kC) != 0;
+    t.v = (regs_.pstate & kV) != 0;
+    t.ss = (regs_.pstate & kSs) != 0;
+  }
+
+private:
+  static constexpr uint64_t kNrRead = 63;              // include/uapi/asm-generic/unistd.h
+  static constexpr uintptr_t kNtPrstatus = 1;          // include/uapi/linux/elf.h
+  static constexpr uintptr_t kNtArmSystemCall = 0x404; // include/uapi/linux/elf.h
+  static constexpr uint64_t kN = 1ULL << 31, kZ = 1ULL << 30, kC = 1ULL << 29, kV = 1ULL << 28;
+  static constexpr uint64_t kNzcv = kN | kZ | kC | kV;
+  static constexpr uint64_t kSs = 1ULL << 21; // DBG_SPSR_SS, asm/debug-monitors.h
+
+  user_regs_struct regs_{}; // glibc's spelling of user_pt_regs
+  int32_t syscallno_ = -1;
+  bool gprs_dirty_ = false, syscallno_dirty_ = false;
+};
+#endif
+
 // ---- The process-wide state ----------------------------------------------------------------
 int g_devnull = -1;
 bool g_mapped = false;
@@ -153,6 +341,9 @@ bool install_code(const Code& code, std::string* error) {
   // fewer copy-on-write faults, since the last child shared them.
   const size_t n = std::max(code.used, g_code_dirty);
   memcpy(base, code.bytes.data(), n);
+  // arm64 does not keep the instruction cache coherent with data writes by itself (Arm ARM
+  // "Cache maintenance requirements for self-modifying code"); x86 does, and this is a no-op.
+  __builtin___clear_cache(static_cast<char*>(base), static_cast<char*>(base) + n);
   g_code_dirty = code.used;
   if (mprotect(base, kCodeSize, PROT_READ | PROT_EXEC) != 0) {
     *error = errno_text("mprotect", errno);
@@ -169,7 +360,8 @@ bool install_code(const Code& code, std::string* error) {
 // root and hit an unrelated process. A seccomp filter lets it signal only its own process group
 // (kill with pid 0, the alphabet's only form) and fails every other signal-sending call with
 // EPERM. Seccomp runs after the ptrace entry stop (kernel/entry/common.c syscall_trace_enter),
-// so allowed syscalls look exactly as without it.
+// so allowed syscalls look exactly as without it. (aarch64: kernel/agent_sandbox_aarch64.cpp.)
+#if defined(__x86_64__)
 bool install_signal_sandbox() {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return false;
   constexpr uint32_t kDeny = SECCOMP_RET_ERRNO | EPERM;
@@ -192,6 +384,11 @@ bool install_signal_sandbox() {
   sock_fprog prog{static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
   return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0;
 }
+#elif defined(__aarch64__)
+bool install_signal_sandbox() {
+  return install_signal_sandbox_aarch64(getpid());
+}
+#endif
 
 // ---- The child ----------------------------------------------------------------------------
 // Runs between fork and the initial stop. Only async-signal-safe calls: the agent has one
@@ -199,7 +396,9 @@ bool install_signal_sandbox() {
 [[noreturn]] void child_main(int pipe_w, const Code& code) {
   setpgid(0, 0); // kill(0, sig) reaches the tracee alone
   if (dup2(pipe_w, 0) < 0) _exit(120);
-  if (dup2(g_devnull, 1) < 0) _exit(121); // the tracee never writes into the protocol
+  // The tracee never writes into the protocol or onto the console: on aarch64 its write's fd is
+  // x0, the last result, which a tracer may set to anything.
+  if (dup2(g_devnull, 1) < 0 || dup2(g_devnull, 2) < 0) _exit(121);
   if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0)
     for (int fd = 3; fd < 1024; ++fd) close(fd);
   rlimit core{0, 0};
@@ -249,6 +448,7 @@ private:
   bool observe(int wstatus, bool initial);
   bool setup_initial();
   bool apply_edits(const Action& a);
+  bool registers(long failed_request); // a Registers result: 0, or the request that failed
   void record_end(int wstatus);
   void fail(OutcomeStatus status, std::string message);
   int drain_pipe();
@@ -260,7 +460,8 @@ private:
   int pipe_r_ = -1;
   int written_ = 0;
   bool reaped_ = false;
-  user_regs_struct regs_{}; // as read at the current stop
+  bool pid_distinct_ = false; // pid_low_byte_is_distinct(pid_)
+  Registers regs_;            // as read at the current stop
   Trace trace_;
   std::optional<Failure> failure_;
 };
@@ -315,6 +516,11 @@ void Run::record_end(int wstatus) {
   if (WIFEXITED(wstatus)) {
     t.kind = StopKind::exited;
     t.exit_code = WEXITSTATUS(wstatus);
+    // On aarch64 exit_group's argument is x0, the last result: after getpid the exit code is
+    // the pid's low byte, which differs from run to run. The pid was picked so that its low
+    // byte is no other value a program computes (pid_low_byte_is_distinct), so this is exact.
+    if (kAgentArch == Arch::aarch64 && pid_distinct_ && t.exit_code == (pid_ & 0xff))
+      t.exit_code = static_cast<int>(kPidToken);
   } else {
     t.kind = StopKind::killed;
     t.signal = WTERMSIG(wstatus); // the core-dump bit is not part of it
@@ -348,23 +554,18 @@ bool Run::observe(int wstatus, bool initial) {
     return false;
   }
 
-  if (!call(kGetRegs, 0, reinterpret_cast<uintptr_t>(&regs_))) return false;
-  t.at = code_.loc_of(regs_.rip);
+  if (!registers(regs_.read(pid_))) return false;
+  t.at = code_.loc_of(regs_.pc());
   const auto pid_or = [this](uint64_t v) {
     const auto value = static_cast<int64_t>(v);
     return value == static_cast<int64_t>(pid_) ? kPidToken : value;
   };
-  t.rax = pid_or(regs_.rax);
-  t.orig_rax = pid_or(regs_.orig_rax);
-  t.rbx = regs_.rbx;
-  t.tf = (regs_.eflags & kFlagTF) != 0;
-  t.zf = (regs_.eflags & kFlagZF) != 0;
-  t.cf = (regs_.eflags & kFlagCF) != 0;
+  regs_.show(t, pid_or);
 
   // The kind from the observables alone (docs/trace-format.md), by the same function the model
   // uses. With TRACESYSGOOD the stop signal's 0x80 bit and si_code SIGTRAP|0x80 go together
   // (ptrace_report_syscall sends one as the other), so si_code alone decides syscall stops.
-  t.kind = initial ? StopKind::initial : classify_stop(t.signal, t.si_code, t.op);
+  t.kind = initial ? StopKind::initial : classify_stop(t.signal, t.si_code, t.op, kAgentArch);
   trace_.push_back(t);
   return true;
 }
@@ -373,47 +574,33 @@ bool Run::setup_initial() {
   long options = kOptExitKill;
   if (s_.options.tracesysgood) options |= kOptTraceSysGood;
   if (!call(kSetOptions, 0, static_cast<uintptr_t>(options))) return false;
-  if (!call(kGetRegs, 0, reinterpret_cast<uintptr_t>(&regs_))) return false;
-  regs_.rip = code_.entry();
-  regs_.rax = 0;
-  regs_.rbx = 0;
-  regs_.rdi = 0;
-  regs_.rsi = kBufAddr;
-  regs_.rdx = 1;
-  regs_.orig_rax = ~0ULL; // -1: no syscall to restart
-  regs_.eflags = kInitialFlags;
-  return call(kSetRegs, 0, reinterpret_cast<uintptr_t>(&regs_));
+  if (!registers(regs_.read(pid_))) return false;
+  regs_.set_initial(code_.entry());
+  return registers(regs_.write(pid_));
+}
+
+bool Run::registers(long failed_request) {
+  if (failed_request == 0) return true;
+  fail(OutcomeStatus::error, errno_text(request_name(failed_request), errno));
+  return false;
 }
 
 bool Run::apply_edits(const Action& a) {
   if (a.edits.empty()) return true;
   for (const Edit& e : a.edits) {
-    switch (e.reg) {
-    case Reg::orig_rax:
-      regs_.orig_rax = static_cast<uint64_t>(e.value);
-      break;
-    case Reg::rax:
-      regs_.rax = static_cast<uint64_t>(e.value);
-      break;
-    case Reg::rip: {
+    uint64_t pc = 0;
+    if (e.reg == Reg::rip) {
       const auto addr = code_.addr_of(e.loc);
       if (!addr) {
-        fail(OutcomeStatus::error,
-             "rip=" + format_loc(e.loc) + " names no instruction of the scenario");
+        fail(OutcomeStatus::error, std::string(edit_key(Reg::rip, kAgentArch)) + "=" +
+                                       format_loc(e.loc) + " names no instruction of the scenario");
         return false;
       }
-      regs_.rip = *addr;
-      break;
+      pc = *addr;
     }
-    case Reg::tf:
-      if (e.value != 0)
-        regs_.eflags |= kFlagTF;
-      else
-        regs_.eflags &= ~kFlagTF;
-      break;
-    }
+    regs_.edit(e.reg, e.value, pc);
   }
-  return call(kSetRegs, 0, reinterpret_cast<uintptr_t>(&regs_));
+  return registers(regs_.write(pid_));
 }
 
 long request_number(Request r) {
@@ -436,6 +623,31 @@ long request_number(Request r) {
   return kCont;
 }
 
+// The lowest pid a tracee may have; see Run::go.
+constexpr pid_t kLowestPid = 10000;
+
+// In a freshly booted VM pids start near 100, and after pid_max they start again near 300:
+// discarding children until one passes kLowestPid would take thousands of forks. Move the pid
+// counter there instead (root; Documentation/admin-guide/sysctl/kernel.rst ns_last_pid). Called
+// only when a pid below kLowestPid turns up, so a machine whose pids are past it is left alone.
+void skip_low_pids() {
+  const int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  const std::string value = std::to_string(kLowestPid);
+  if (write(fd, value.data(), value.size()) < 0) {
+    // Not allowed here: Run::go discards low pids one by one instead.
+  }
+  close(fd);
+}
+
+// Whether an exit code equal to the pid's low byte can only be exit_group(pid) (record_end):
+// not 0-15 (results and signal numbers), not 200-255 (the low byte of -1..-56, the errnos a
+// syscall returns) and not 4242's (kTracerResult, the explorer's result edit).
+bool pid_low_byte_is_distinct(pid_t pid) {
+  const int low = pid & 0xff;
+  return low > 15 && low < 200 && low != (kTracerResult & 0xff);
+}
+
 ScenarioRun Run::go() {
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0)
@@ -449,7 +661,6 @@ ScenarioRun Run::go() {
   // errno, 4242) would be misread, and pids do come round again after many forks (seen: pid 999
   // after 380,000 scenarios). So a child with a pid below kLowestPid is discarded and another
   // forked; it is stopped in its initial stop, or dead, so killing it is harmless.
-  constexpr pid_t kLowestPid = 10000;
   for (int attempt = 0;; ++attempt) {
     pid_ = fork();
     if (pid_ < 0) {
@@ -459,8 +670,11 @@ ScenarioRun Run::go() {
       return ScenarioRun{OutcomeStatus::error, {}, errno_text("fork", err)};
     }
     if (pid_ == 0) child_main(p[1], code_);
-    if (pid_ >= kLowestPid || attempt >= 64) break;
+    pid_distinct_ = pid_low_byte_is_distinct(pid_);
+    const bool distinct = kAgentArch != Arch::aarch64 || pid_distinct_;
+    if ((pid_ >= kLowestPid && distinct) || attempt >= 64) break;
     kill_and_reap(pid_);
+    if (pid_ < kLowestPid) skip_low_pids();
   }
   close(p[1]);
 
@@ -620,6 +834,7 @@ bool init(std::string* error) {
     return false;
   }
   block_sigchld();
+  if (getpid() < kLowestPid) skip_low_pids();
   if (!g_mapped) {
     void* c = mmap(reinterpret_cast<void*>(kCodeAddr), kCodeSize, PROT_READ | PROT_EXEC,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
@@ -640,6 +855,12 @@ bool init(std::string* error) {
 }
 
 ScenarioRun run_scenario(const Scenario& s, double timeout_s) {
+  if (s.arch() != kAgentArch)
+    return ScenarioRun{OutcomeStatus::error,
+                       {},
+                       "this agent runs " + std::string(arch_name(kAgentArch)) +
+                           " scenarios; the profile " + s.profile + " is " +
+                           std::string(arch_name(s.arch()))};
   std::string error;
   const std::optional<Code> code = generate(s, &error);
   if (!code) return ScenarioRun{OutcomeStatus::error, {}, error};
@@ -678,7 +899,7 @@ int agent_main(int argc, char** argv) {
   setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
   utsname u{};
   uname(&u);
-  printf("ptmc-agent 1 kernel=%s arch=x86_64\n", u.release);
+  printf("ptmc-agent 1 kernel=%s arch=%s\n", u.release, std::string(arch_name(kAgentArch)).c_str());
   fflush(stdout);
 
   const auto fatal = [](const std::string& message) {

@@ -1,4 +1,7 @@
-// The qemu-x86_64 target: a batch run by the static agent inside Debian's kernel under QEMU.
+// The qemu-x86_64 and qemu-aarch64 targets: a batch run by the static agent inside Debian's
+// kernel under QEMU. qemu-aarch64 boots Debian's arm64 kernel with qemu-system-aarch64 -M virt
+// -cpu cortex-a57 under TCG (there is no arm64 hardware here, so its single-stepping is QEMU's
+// emulation of the architecture's), with the agent and init cross-compiled into BUILD/aarch64.
 //
 // One VM per batch. The initramfs holds three files: /init (ptmc-qemu-init, kernel/qemu_init.cpp),
 // /ptmc-agent and /batch. Init runs the agent with its output on the console, which is the VM's
@@ -50,7 +53,30 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kTarget = "qemu-x86_64";
+// What differs between the two targets.
+struct Machine {
+  Arch arch;
+  std::string target;              // the --on name
+  std::string qemu;                // the QEMU binary
+  std::vector<std::string> board;  // the machine and CPU, before the accelerator
+  std::string console;             // the serial console's device name in the guest
+  std::string agent_env, init_env; // the variables that name another agent or init
+  bool try_kvm;                    // KVM can only run the host's own architecture
+};
+
+const Machine& machine(Arch arch) {
+  static const Machine x86{Arch::x86_64, "qemu-x86_64", "qemu-system-x86_64", {},
+                           "ttyS0",      "PTMC_AGENT",  "PTMC_QEMU_INIT",     true};
+  static const Machine arm{Arch::aarch64,
+                           "qemu-aarch64",
+                           "qemu-system-aarch64",
+                           {"-M", "virt", "-cpu", "cortex-a57"},
+                           "ttyAMA0",
+                           "PTMC_AGENT_AARCH64",
+                           "PTMC_QEMU_INIT_AARCH64",
+                           false};
+  return arch == Arch::aarch64 ? arm : x86;
+}
 
 double now_s() {
   using namespace std::chrono;
@@ -103,8 +129,16 @@ std::string self_dir() {
   return ec ? std::string(".") : self.parent_path().string();
 }
 
-std::string find_init() {
-  return env_or("PTMC_QEMU_INIT", self_dir() + "/ptmc-qemu-init");
+// The agent and init of the machine's architecture: the host's next to ptmc, arm64's in the
+// aarch64/ folder beside it (kernel/CMakeLists.txt), unless the environment names others.
+std::string find_agent_for(const Machine& m) {
+  if (m.arch == Arch::x86_64) return find_agent();
+  return env_or(m.agent_env.c_str(), self_dir() + "/aarch64/ptmc-agent");
+}
+
+std::string find_init(const Machine& m) {
+  const std::string dir = self_dir() + (m.arch == Arch::x86_64 ? "" : "/aarch64");
+  return env_or(m.init_env.c_str(), dir + "/ptmc-qemu-init");
 }
 
 std::string kernel_dir() {
@@ -242,8 +276,8 @@ std::string shell_words(const std::vector<std::string>& args) {
 }
 
 // One QEMU run. `probe_s` > 0: give up if no header appears within that many seconds.
-BootResult boot(const std::vector<std::string>& args, double timeout_s, double probe_s,
-                size_t expected, bool verbose) {
+BootResult boot(const std::string& target, const std::vector<std::string>& args, double timeout_s,
+                double probe_s, size_t expected, bool verbose) {
   BootResult r;
   double next_progress = 5;
   size_t scanned = 0; // console bytes already looked at line by line
@@ -256,7 +290,7 @@ BootResult boot(const std::vector<std::string>& args, double timeout_s, double p
       } else if (!r.header_s && line.starts_with("ptmc-agent 1 ")) {
         r.header_s = elapsed;
         if (verbose)
-          fprintf(stderr, "%s: the agent started after %.1f s\n", kTarget.c_str(), *r.header_s);
+          fprintf(stderr, "%s: the agent started after %.1f s\n", target.c_str(), *r.header_s);
       } else if (r.panic.empty() && line.find("Kernel panic") != std::string_view::npos) {
         r.panic = std::string(line);
         std::erase(r.panic, '\r');
@@ -271,7 +305,7 @@ BootResult boot(const std::vector<std::string>& args, double timeout_s, double p
       return false;
     }
     if (verbose && elapsed >= next_progress) {
-      fprintf(stderr, "%s: %zu of %zu scenarios after %.0f s\n", kTarget.c_str(), r.ended, expected,
+      fprintf(stderr, "%s: %zu of %zu scenarios after %.0f s\n", target.c_str(), r.ended, expected,
               elapsed);
       next_progress += 5;
     }
@@ -307,8 +341,11 @@ std::vector<std::string> accel_args(const std::string& accel) {
 
 } // namespace
 
-TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions& options) {
+TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions& options,
+                         Arch arch) {
   const double start = now_s();
+  const Machine& m = machine(arch);
+  const std::string& kTarget = m.target;
   TargetResult result;
   result.target = kTarget;
   // Until the agent says otherwise, every scenario failed for the reason the VM failed.
@@ -329,7 +366,7 @@ TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions
   if (!kernel.empty()) {
     if (!is_regular_file(kernel)) return fail_all("kernel image " + kernel + " does not exist");
   } else {
-    const std::string dir = kernel_dir() + "/x86_64";
+    const std::string dir = kernel_dir() + "/" + std::string(arch_name(arch));
     kernel = is_regular_file(dir + "/vmlinux") ? dir + "/vmlinux" : dir + "/vmlinuz";
     if (!is_regular_file(kernel))
       return fail_all("no kernel image at " + dir +
@@ -338,20 +375,26 @@ TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions
   }
   std::string qemu = env_or("PTMC_QEMU", "");
   if (qemu.empty()) {
-    const auto found = find_in_path("qemu-system-x86_64");
-    if (!found) return fail_all("qemu-system-x86_64 not found: run scripts/setup.sh");
+    const auto found = find_in_path(m.qemu);
+    if (!found) return fail_all(m.qemu + " not found: run scripts/setup.sh");
     qemu = *found;
   }
-  const std::string agent = find_agent();
+  const std::string build_hint =
+      arch == Arch::x86_64 ? "build the ptmc-agent and ptmc-qemu-init targets"
+                           : "build the ptmc-aarch64 target, which needs aarch64-linux-gnu-g++ "
+                             "from scripts/setup.sh";
+  const std::string agent = find_agent_for(m);
   if (access(agent.c_str(), X_OK) != 0)
-    return fail_all("the agent " + agent +
-                    " is missing or not executable (build the ptmc-agent target, or set "
-                    "PTMC_AGENT)");
-  const std::string init = find_init();
+    return fail_all("the agent " + agent + " is missing or not executable (" + build_hint +
+                    ", or set " + m.agent_env + ")");
+  const std::string init = find_init(m);
   if (access(init.c_str(), X_OK) != 0)
-    return fail_all("the VM's init " + init +
-                    " is missing or not executable (build the ptmc-qemu-init target, or set "
-                    "PTMC_QEMU_INIT)");
+    return fail_all("the VM's init " + init + " is missing or not executable (" + build_hint +
+                    ", or set " + m.init_env + ")");
+  for (const Scenario& s : batch)
+    if (s.arch() != arch)
+      return fail_all("the profile " + s.profile + " is " + std::string(arch_name(s.arch())) +
+                      ", and " + kTarget + " runs " + std::string(arch_name(arch)));
 
   TempDir tmp;
   std::string error;
@@ -362,11 +405,13 @@ TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions
   const double vm_timeout = options.vm_timeout_s > 0
                                 ? options.vm_timeout_s
                                 : 60.0 + 0.05 * static_cast<double>(batch.size());
-  const std::string append =
-      "console=ttyS0 quiet panic=-1 -- --timeout " + format_seconds(options.wait_timeout_s);
+  const std::string append = "console=" + m.console + " quiet panic=-1 -- --timeout " +
+                             format_seconds(options.wait_timeout_s);
   const auto command = [&](const std::string& accel) {
-    std::vector<std::string> args = {qemu,         "-m",         "512",  "-smp", "1",
-                                     "-nographic", "-no-reboot", "-nic", "none"};
+    std::vector<std::string> args = {qemu};
+    for (const std::string& a : m.board) args.push_back(a);
+    for (const char* a : {"-m", "512", "-smp", "1", "-nographic", "-no-reboot", "-nic", "none"})
+      args.push_back(a);
     for (const std::string& a : accel_args(accel)) args.push_back(a);
     for (const std::string& a : {std::string("-kernel"), kernel, std::string("-initrd"), *initrd,
                                  std::string("-append"), append})
@@ -375,7 +420,7 @@ TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions
   };
 
   // Pick the accelerator: the one found before, else KVM on probation, falling back to TCG.
-  std::string accel = env_or("PTMC_QEMU_ACCEL", "");
+  std::string accel = m.try_kvm ? env_or("PTMC_QEMU_ACCEL", "") : "tcg";
   bool probing = false;
   if (accel.empty()) {
     std::lock_guard lock(accel_mutex);
@@ -391,7 +436,7 @@ TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions
     const std::vector<std::string> args = command(accel);
     if (options.verbose) fprintf(stderr, "%s: %s\n", kTarget.c_str(), shell_words(args).c_str());
     // On probation KVM gets a few seconds to show the header; it boots in about one.
-    vm = boot(args, vm_timeout, probing ? 10.0 : 0, batch.size(), options.verbose);
+    vm = boot(kTarget, args, vm_timeout, probing ? 10.0 : 0, batch.size(), options.verbose);
     // A KVM boot that reached the agent, or that only ran out of the whole VM's time, stands.
     if (!probing || vm.header_s || vm.timed_out) break;
     if (options.verbose)
@@ -400,7 +445,7 @@ TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions
     accel = "tcg";
     probing = false;
   }
-  if (vm.header_s) {
+  if (vm.header_s && m.try_kvm) {
     // Only a boot that reached the agent says anything about the accelerator.
     std::lock_guard lock(accel_mutex);
     if (known_accel.empty()) known_accel = accel;
@@ -424,6 +469,9 @@ TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions
     if (const std::string e = tail_lines(vm.qemu_stderr, 2); !e.empty()) why += ": " + e;
     if (const std::string c = tail_lines(vm.console, 2); !c.empty()) why += "; console: " + c;
     result.error = kTarget + ": the agent never started in the VM (kernel " + kernel + "); " + why;
+  } else if (stream.arch != arch_name(arch)) {
+    result.error = kTarget + ": the agent in the VM runs " + stream.arch + ", not " +
+                   std::string(arch_name(arch)) + " (agent " + agent + ")";
   } else if (!stream.fatal.empty()) {
     result.error = kTarget + ": the agent gave up on the batch: " + stream.fatal;
   } else if (!stream.saw_done) {

@@ -5,6 +5,8 @@
 
 namespace ptmc::kernel {
 
-TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions& options);
+// The qemu-x86_64 target, or qemu-aarch64 for Arch::aarch64.
+TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions& options,
+                         Arch arch = Arch::x86_64);
 
 } // namespace ptmc::kernel

@@ -27,7 +27,7 @@ struct TargetOptions {
 };
 
 struct TargetResult {
-  std::string target;               // "host", "qemu-x86_64"
+  std::string target;               // "host", "qemu-x86_64", "qemu-aarch64"
   std::string kernel_release;       // uname -r as the agent saw it
   std::string accel;                // qemu: "kvm" or "tcg"; host: empty
   std::vector<Outcome> outcomes;    // one per scenario given, in order; missing ones are errors
@@ -38,6 +38,8 @@ struct TargetResult {
 // The names accepted by `--on`, besides "model".
 std::vector<std::string> target_names();
 bool is_target(const std::string& name);
+// The architecture a target runs: the machine's for host, the guest's for a QEMU target.
+Arch target_arch(const std::string& name);
 
 TargetResult run_on_target(const std::string& target, const std::vector<Scenario>& batch,
                            const TargetOptions& options);

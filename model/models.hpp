@@ -3,6 +3,7 @@
 // more case here and nothing else in the engines.
 #pragma once
 
+#include "model/linux/aarch64/arch.hpp"
 #include "model/linux/x86_64/arch.hpp"
 #include "model/profile.hpp"
 
@@ -17,6 +18,8 @@ namespace ptmc {
 template <class F> decltype(auto) with_model(const Profile& p, F&& f) {
   if (p.kernel == "linux" && p.arch == "x86_64")
     return std::forward<F>(f)(std::type_identity<LinuxX86Model>{});
+  if (p.kernel == "linux" && p.arch == "aarch64")
+    return std::forward<F>(f)(std::type_identity<LinuxArm64Model>{});
   throw std::invalid_argument("profile " + p.name + ": no model for kernel " + p.kernel + " on " +
                               p.arch);
 }

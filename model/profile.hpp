@@ -34,6 +34,14 @@ struct ExpectedViolation {
   std::string explanation;
 };
 
+// Where a single step over a syscall instruction stops (the RFC's question "once or twice around
+// a syscall?"). Linux stops once, after the syscall (report_single_step at syscall exit).
+enum class StepAroundSyscall : uint8_t {
+  after,            // Linux: one stop, at syscall exit
+  before_and_after, // twice, like PTRACE_SYSCALL: an entry stop, then the exit report
+  before,           // once, at syscall entry; nothing at exit
+};
+
 struct Profile {
   std::string name;
   std::string summary;
@@ -42,13 +50,17 @@ struct Profile {
   std::string arch = "x86_64";
   // The layers whose rules this profile's transition function consults, and only those: coverage,
   // mutation and "confirmed by a real kernel" count these.
-  std::vector<Layer> layers = {Layer::linux_generic, Layer::linux_x86_64, Layer::cpu_x86_64};
+  std::vector<Layer> layers = {Layer::linux_generic, Layer::linux_entry, Layer::linux_x86_64,
+                               Layer::cpu_x86_64};
 
   // The deltas.
   uint64_t fmask = x86::kLinuxFmask;       // bug-no-fmask: without TF
   bool step_arm_assigns = false;           // bug-rflags-assign: rflags = TF, not |=
   bool signal_stop_writes_to_live = false; // bug-signal-frame: writes at a signal stop lost
   std::optional<RuleId> mutation;          // a mutant: one rule changed (see rules.hpp)
+  // Design variants (the RFC questions; model/profiles.cpp names them variant-*).
+  StepAroundSyscall step_around_syscall = StepAroundSyscall::after;
+  bool sysemu_step_reports_exit = false; // SYSEMU_SINGLESTEP reports the step at syscall exit
 
   Domain domain;
   std::vector<ExpectedViolation> expected;

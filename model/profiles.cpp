@@ -1,5 +1,7 @@
 #include "model/profile.hpp"
 
+#include <vector>
+
 namespace ptmc {
 
 namespace {
@@ -96,6 +98,49 @@ Domain spin_twin_domain() {
   return d;
 }
 
+// Linux 6.1 on arm64, as Debian ships it and the qemu-aarch64 target boots it. The same alphabet
+// without x86's self-step instructions (no arm64 form, scenario/arch.cpp), the same tracer.
+Profile linux_aarch64() {
+  Profile p;
+  p.name = "linux-aarch64";
+  p.summary = "Linux 6.1 on arm64 (no generic entry), as read from the kernel source";
+  p.arch = "aarch64";
+  p.layers = {Layer::linux_generic, Layer::linux_aarch64, Layer::cpu_aarch64};
+  p.domain = linux_domain();
+  std::erase_if(p.domain.alphabet,
+                [](const Insn& in) { return unsupported_on(Arch::aarch64, in).has_value(); });
+  p.expected = {
+      {"step-granularity",
+       "Two arm64 behaviours end a PTRACE_SINGLESTEP with no instruction retired. A stepped brk "
+       "takes its exception before it completes, pc stays on it (Arm ARM; debug-monitors.c "
+       "brk_handler). And a stepped svc leaves the step pending (SPSR.SS = 0), which "
+       "user_enable_single_step does not re-arm for a task already stepping (test_and_set), so "
+       "after the SI_USER report at syscall exit the next PTRACE_SINGLESTEP stops at once at "
+       "the same pc. Both seen on Debian's 6.1 arm64 kernel (docs/arm64-observations.md 2, 4)."},
+      {"sysemu-step-granularity",
+       "As step-granularity: an svc stepped into its SYSEMU entry stop leaves the step pending, "
+       "so after the SI_USER report at the emulated syscall's exit the next SYSEMU_SINGLESTEP "
+       "stops at the same pc with nothing retired; and a stepped brk retires nothing. (x86's "
+       "reason, no report at syscall exit under SYSCALL_EMU, does not exist on arm64: "
+       "syscall_trace_exit reports it.)"},
+      {"register-write-persistence",
+       "A tracer's write of PSTATE.SS (ss=) is lost: every NT_PRSTATUS write goes through "
+       "valid_user_regs, which sets SS from TIF_SINGLESTEP (arch/arm64/kernel/ptrace.c, "
+       "debug-monitors.c user_regs_reset_single_step). Seen on the kernel "
+       "(docs/arm64-observations.md section 9). Only `check --tf-edits` explores ss= edits."},
+      {"tracee-tf-persistence",
+       "Nothing but the kernel owns PSTATE.SS on arm64: the tracee cannot set it (no pushf/popf "
+       "path: MDSCR_EL1.SS and SS are out of EL0's reach), and a tracer's ss= write is replaced "
+       "by TIF_SINGLESTEP at once (valid_user_regs -> user_regs_reset_single_step), so an SS the "
+       "tracer wrote does not survive the resume. Only `check --tf-edits` explores ss= edits."},
+      {"no-deadlock",
+       "brk leaves pc on itself (debug-monitors.c brk_handler; BRK's preferred return address is "
+       "the BRK), so a tracer that only resumes runs the same brk again for ever: it has to "
+       "write pc past it, or deliver the SIGTRAP (docs/arm64-observations.md section 4)."},
+  };
+  return p;
+}
+
 Profile delta(const Profile& base, std::string name, std::string summary) {
   Profile p = base;
   p.parent = base.name;
@@ -129,12 +174,36 @@ std::vector<Profile> make_profiles() {
   assign.step_arm_assigns = true;
   all.push_back(assign);
 
+  // Design variants for the RFC's open questions (seed part 2): what a kernel could do instead of
+  // Linux. Each changes one decision; `ptmc check` says which properties it keeps.
+  Profile twice = delta(linux, "variant-step-twice",
+                        "design variant: single-step stops twice around a syscall (at entry, like "
+                        "PTRACE_SYSCALL, and at exit)");
+  twice.step_around_syscall = StepAroundSyscall::before_and_after;
+  all.push_back(twice);
+
+  Profile before = delta(linux, "variant-step-at-entry",
+                         "design variant: single-step stops once around a syscall, at entry");
+  before.step_around_syscall = StepAroundSyscall::before;
+  all.push_back(before);
+
+  Profile emu_exit = delta(linux, "variant-sysemu-step-exit",
+                           "design variant: SYSEMU_SINGLESTEP reports the step at syscall exit "
+                           "even for an emulated syscall");
+  emu_exit.sysemu_step_reports_exit = true;
+  std::erase_if(emu_exit.expected, [](const ExpectedViolation& e) {
+    return e.property == "sysemu-step-granularity"; // the quirk this variant removes
+  });
+  all.push_back(emu_exit);
+
   // The SPIN twin's domain (bench/spin/): the same semantics, a pinned domain that a Promela
   // model expresses directly; the two must count the same states at every bound.
   Profile twin = delta(linux, "spin-twin",
                        "linux-x86_64 over the domain of its SPIN twin (bench/spin/ptrace.pml)");
   twin.domain = spin_twin_domain();
   all.push_back(twin);
+
+  all.push_back(linux_aarch64());
   return all;
 }
 

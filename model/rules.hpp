@@ -8,7 +8,10 @@
 // a real kernel" count only the rules of the profile's own layers.
 #pragma once
 
+#include "model/cpu/aarch64/rules.hpp"
 #include "model/cpu/x86_64/rules.hpp"
+#include "model/linux/aarch64/rules.hpp"
+#include "model/linux/entry/rules.hpp"
 #include "model/linux/rules.hpp"
 #include "model/linux/x86_64/rules.hpp"
 
@@ -31,8 +34,13 @@ enum class RuleKind : uint8_t { decision, effect, choice };
 // (generic code, or one architecture's glue under it); docs/model-layers.md shows how they stack.
 #define PTMC_LAYERS(L)                                                                             \
   L(linux_generic, "linux", "Linux, architecture-independent", PTMC_RULES_LINUX)                   \
+  L(linux_entry, "linux/entry", "Linux generic entry (kernel/entry/common.c)",                     \
+    PTMC_RULES_LINUX_ENTRY)                                                                        \
   L(linux_x86_64, "linux/x86_64", "Linux x86_64 glue (arch/x86)", PTMC_RULES_LINUX_X86_64)         \
-  L(cpu_x86_64, "cpu/x86_64", "x86_64 processor (Intel SDM)", PTMC_RULES_CPU_X86_64)
+  L(cpu_x86_64, "cpu/x86_64", "x86_64 processor (Intel SDM)", PTMC_RULES_CPU_X86_64)               \
+  L(linux_aarch64, "linux/aarch64", "Linux arm64 glue (arch/arm64, 6.1)",                          \
+    PTMC_RULES_LINUX_AARCH64)                                                                      \
+  L(cpu_aarch64, "cpu/aarch64", "AArch64 processor (Arm ARM)", PTMC_RULES_CPU_AARCH64)
 
 enum class Layer : uint8_t {
 #define PTMC_LAYER_ENUM(id, path, title, rules) id,

@@ -12,10 +12,23 @@
 
 namespace ptmc {
 
+// ---- Architectures --------------------------------------------------------------------------
+// A scenario's architecture comes from its profile (never from a line of the file), a real
+// kernel's from the target. The alphabet below is abstract: each entry maps onto one instruction
+// of each architecture that gives it a meaning (docs/scenario-format.md has the table).
+enum class Arch : uint8_t { x86_64, aarch64 };
+
+std::string_view arch_name(Arch a); // "x86_64", "aarch64"
+std::optional<Arch> arch_by_name(std::string_view name);
+// The architecture a profile models, from its name: Linux on arm64 is `linux-aarch64` and every
+// delta on it (`linux-aarch64~RULE`); every other profile is x86_64. tests/model holds each
+// profile of model/profiles.cpp to this.
+Arch arch_of_profile(std::string_view profile);
+
 // ---- The tracee's instruction alphabet -------------------------------------------------------
-// Every entry is exactly one real x86_64 instruction (kernel/codegen.cpp gives the encoding), so
-// that every RIP the tracer sees maps back to one index. The registers the alphabet touches are
-// documented in docs/scenario-format.md.
+// Every entry is exactly one real instruction (kernel/codegen.cpp gives the encodings), so that
+// every program counter the tracer sees maps back to one index. The registers the alphabet
+// touches are documented in docs/scenario-format.md; the comments here give the x86_64 form.
 enum class Op : uint8_t {
   nop,     // nop
   set_nr,  // mov rax, imm32 (sign-extended): the syscall number register
@@ -33,7 +46,9 @@ enum class Op : uint8_t {
   jmp,      // jmp to the index in `imm` within the same block
 };
 
-// Syscall numbers the alphabet can load (Linux x86_64, arch/x86/entry/syscalls/syscall_64.tbl).
+// Syscall numbers the alphabet can load. The alphabet numbers syscalls as Linux x86_64 does
+// (arch/x86/entry/syscalls/syscall_64.tbl); on another architecture `nr` loads that
+// architecture's number for the same syscall (syscall_number below).
 namespace nr {
 inline constexpr int64_t write = 1;
 inline constexpr int64_t rt_sigreturn = 15;
@@ -44,6 +59,23 @@ inline constexpr int64_t invalid = 999; // above NR_syscalls on every kernel we 
 inline constexpr int64_t none = -1;
 } // namespace nr
 
+// Linux arm64's numbers for the same syscalls: the generic table, include/uapi/asm-generic/
+// unistd.h (arm64 has no table of its own; arch/arm64/include/uapi/asm/unistd.h includes it).
+namespace nr_aarch64 {
+inline constexpr int64_t write = 64;
+inline constexpr int64_t kill = 129;
+inline constexpr int64_t rt_sigreturn = 139;
+inline constexpr int64_t getpid = 172;
+inline constexpr int64_t exit_group = 94;
+} // namespace nr_aarch64
+
+// The number `nr alphabet_nr` loads on `arch`, or nullopt when it means nothing there: on aarch64
+// only the named syscalls, `invalid` and `none` have a meaning (a bare x86_64 number does not).
+std::optional<int64_t> syscall_number(Arch arch, int64_t alphabet_nr);
+// The other way, for comparing architectures: the alphabet's number for a syscall number seen
+// on `arch`, or nullopt when the alphabet has no name for it.
+std::optional<int64_t> alphabet_syscall(Arch arch, int64_t arch_nr);
+
 // Values the second argument register (rsi) can hold.
 enum class Arg : uint8_t { buf, sigusr1, sigusr2 };
 
@@ -53,6 +85,9 @@ struct Insn {
   Arg arg = Arg::buf; // set_arg: the value
   bool operator==(const Insn&) const = default;
 };
+
+// Why an instruction has no meaning on `arch`, or nullopt when it has one.
+std::optional<std::string> unsupported_on(Arch arch, const Insn& insn);
 
 // ---- Signals --------------------------------------------------------------------------------
 // The numbers are Linux's (include/uapi/asm-generic/signal.h); the model never needs others.
@@ -68,8 +103,12 @@ inline constexpr int stop = 19;
 // ---- The tracer's requests ------------------------------------------------------------------
 enum class Request : uint8_t { cont, syscall, singlestep, sysemu, sysemu_singlestep, detach, kill };
 
-// A register edit made at a stop, before the resume. Only these four are modelled.
+// A register edit made at a stop, before the resume. Only these four are modelled. They are
+// roles, spelled per architecture (edit_key): the syscall number (x86_64 orig_rax, aarch64
+// syscallno through NT_ARM_SYSTEM_CALL), the result register (rax, x0), the program counter
+// (rip, pc) and the user-visible single-step flag (RFLAGS.TF, PSTATE.SS).
 enum class Reg : uint8_t { orig_rax, rax, rip, tf };
+std::string_view edit_key(Reg r, Arch arch);
 
 // Where rip points: an index into the program or into the handler block. `outside` is anything
 // else (the agent's own code, or the kernel's vdso).
@@ -130,12 +169,22 @@ struct TraceLine {
   int signal = 0; // stop signal (without the 0x80 bit), or the killing signal
   int si_code = 0;
   SyscallOp op = SyscallOp::none;
+  // Which register set a stop line shows. End lines (detached, exited, killed, hang) show none
+  // and keep the default, so they compare equal across architectures.
+  Arch arch = Arch::x86_64;
+  // x86_64, as PTRACE_GETREGS shows them.
   int64_t rax = 0;
   int64_t orig_rax = 0;
   uint64_t rbx = 0;
-  bool tf = false, zf = false, cf = false; // as PTRACE_GETREGS shows them
-  int exit_code = 0;
-  int written = 0; // bytes the tracee wrote to its output pipe, at exit
+  bool tf = false, zf = false, cf = false;
+  // aarch64: NT_PRSTATUS (user_pt_regs) and NT_ARM_SYSTEM_CALL through PTRACE_GETREGSET.
+  int64_t x0 = 0;        // the result register, and the first argument at syscall entry
+  int64_t x8 = 0;        // the syscall number as the program loaded it
+  int64_t syscallno = 0; // pt_regs->syscallno, what NT_ARM_SYSTEM_CALL reports
+  uint64_t x7 = 0;       // set-if-equal's register, which syscall stops overwrite
+  bool n = false, z = false, c = false, v = false, ss = false; // PSTATE.{N,Z,C,V,SS}
+  int exit_code = 0; // kPidToken when the exit code was the low byte of the tracee's pid
+  int written = 0;   // bytes the tracee wrote to its output pipe, at exit
   bool operator==(const TraceLine&) const = default;
 };
 
@@ -163,6 +212,7 @@ inline constexpr int64_t kPidToken = 0x7000;
 struct Scenario {
   int version = 1;
   std::string profile = "linux-x86_64";
+  Arch arch() const { return arch_of_profile(profile); }
   Options options;
   std::vector<Insn> program;
   std::vector<Insn> handler; // the user's part of the SIGUSR1 handler; see the format doc
@@ -197,20 +247,43 @@ BatchParseResult parse_batch(std::string_view text, std::string file_name);
 
 std::string format_scenario(const Scenario& s); // parse_scenario(format_scenario(s)) == s
 std::string format_insn(const Insn& i);
-std::string format_action(const Action& a);
+std::string format_nr(int64_t alphabet_nr); // `nr`'s operand: a syscall's name, or the number
+std::string format_action(const Action& a, Arch arch = Arch::x86_64); // edits spelled for arch
 std::string format_loc(const Loc& l);
 std::string format_trace_line(const TraceLine& t);
 std::string format_signal(int signo);
 std::string format_si_code(int si_code);
 std::string format_request(Request r);
 
-// The stop kind as a function of what a tracer reads (docs/trace-format.md). The first stop of
-// a run is `initial` whatever it looks like; callers handle that.
-StopKind classify_stop(int signal, int si_code, SyscallOp op);
+// The stop kind as a function of what a tracer reads on `arch` (docs/trace-format.md). The first
+// stop of a run is `initial` whatever it looks like; callers handle that.
+StopKind classify_stop(int signal, int si_code, SyscallOp op, Arch arch = Arch::x86_64);
 
 // The tracer policy behind `sig=pass`: the signal to resume with at `stop`, given the request
 // the tracer made before it. Shared by the model and the agent so both mean the same thing.
 int tracer_pass_signal(const TraceLine& stop, Request last_request);
+
+// ---- Comparing architectures ----------------------------------------------------------------
+// A trace line projected onto what it means on every architecture (docs/trace-format.md,
+// "Common observation"): the stop kind, where, the signal, the syscall-info op, the result
+// register (rax, x0), the syscall number in the alphabet's naming (orig_rax, syscallno), the
+// set-if-equal register (rbx, x7), the zero flag (ZF, Z) and the user-visible step flag (TF,
+// SS). si_code is left out: the kind is what it means, and the codes differ by design (int3's
+// SI_KERNEL is brk's TRAP_BRKPT). End lines project to themselves.
+struct CommonObservation {
+  StopKind kind = StopKind::initial;
+  Loc at;
+  int signal = 0;
+  SyscallOp op = SyscallOp::none;
+  int64_t result = 0;
+  std::string syscall; // a name from the alphabet, or ARCH:NUMBER for one it does not name
+  uint64_t seteq = 0;
+  bool zero = false, step_flag = false;
+  int exit_code = 0, written = 0;
+  bool operator==(const CommonObservation&) const = default;
+};
+CommonObservation common_observation(const TraceLine& t);
+std::string format_common(const CommonObservation& o);
 
 struct TraceParseResult {
   std::optional<TraceLine> line;

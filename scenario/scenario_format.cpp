@@ -3,6 +3,7 @@
 #include "scenario/scenario.hpp"
 
 #include <cstdio>
+#include <initializer_list>
 
 namespace ptmc {
 
@@ -87,29 +88,41 @@ std::string format_reg_value(int64_t v) {
   return v == kPidToken ? std::string("pid") : std::to_string(v);
 }
 
-std::string format_flags(const TraceLine& t) {
+struct Bit {
+  bool on;
+  const char* name;
+};
+
+// The names of the bits that are set, joined by '|', or '-'.
+std::string join_bits(std::initializer_list<Bit> bits) {
   std::string out;
-  const auto add = [&](bool on, const char* name) {
-    if (!on) return;
+  for (const Bit& b : bits) {
+    if (!b.on) continue;
     if (!out.empty()) out += '|';
-    out += name;
-  };
-  add(t.tf, "TF");
-  add(t.zf, "ZF");
-  add(t.cf, "CF");
+    out += b.name;
+  }
   return out.empty() ? std::string("-") : out;
 }
 
-std::string format_edit(const Edit& e) {
+std::string format_flags(const TraceLine& t) {
+  return join_bits({{t.tf, "TF"}, {t.zf, "ZF"}, {t.cf, "CF"}});
+}
+
+// PSTATE's N, Z, C, V and SS as GETREGSET shows them.
+std::string format_pstate(const TraceLine& t) {
+  return join_bits({{t.n, "N"}, {t.z, "Z"}, {t.c, "C"}, {t.v, "V"}, {t.ss, "SS"}});
+}
+
+std::string format_edit(const Edit& e, Arch arch) {
+  const std::string key = std::string(edit_key(e.reg, arch)) + "=";
   switch (e.reg) {
   case Reg::orig_rax:
-    return "orig_rax=" + std::to_string(e.value);
   case Reg::rax:
-    return "rax=" + std::to_string(e.value);
+    return key + std::to_string(e.value);
   case Reg::rip:
-    return "rip=" + format_loc(e.loc);
+    return key + format_loc(e.loc);
   case Reg::tf:
-    return std::string("tf=") + (e.value != 0 ? "1" : "0");
+    return key + (e.value != 0 ? "1" : "0");
   }
   return "";
 }
@@ -200,14 +213,39 @@ std::string format_loc(const Loc& l) {
   return "outside";
 }
 
+std::string format_nr(int64_t alphabet_nr) {
+  const char* name = syscall_name(alphabet_nr);
+  return name ? std::string(name) : std::to_string(alphabet_nr);
+}
+
+std::string format_common(const CommonObservation& o) {
+  if (o.kind == StopKind::detached || o.kind == StopKind::exited || o.kind == StopKind::killed ||
+      o.kind == StopKind::hang) {
+    TraceLine end;
+    end.kind = o.kind;
+    end.signal = o.signal;
+    end.exit_code = o.exit_code;
+    end.written = o.written;
+    return format_trace_line(end);
+  }
+  std::string out = kind_name(o.kind);
+  out += " at=" + format_loc(o.at);
+  out += " sig=" + format_signal(o.signal);
+  out += " op=" + op_name(o.op);
+  out += " result=" + format_reg_value(o.result);
+  out += " nr=" + o.syscall;
+  out += " seteq=" + std::to_string(o.seteq);
+  out += std::string(" zero=") + (o.zero ? "1" : "0");
+  out += std::string(" step=") + (o.step_flag ? "1" : "0");
+  return out;
+}
+
 std::string format_insn(const Insn& i) {
   switch (i.op) {
   case Op::nop:
     return "nop";
-  case Op::set_nr: {
-    const char* name = syscall_name(i.imm);
-    return std::string("nr ") + (name ? std::string(name) : std::to_string(i.imm));
-  }
+  case Op::set_nr:
+    return "nr " + format_nr(i.imm);
   case Op::set_arg:
     return std::string("arg ") + arg_name(i.arg);
   case Op::syscall:
@@ -235,13 +273,13 @@ std::string format_insn(const Insn& i) {
   return "nop";
 }
 
-std::string format_action(const Action& a) {
+std::string format_action(const Action& a, Arch arch) {
   std::string out = format_request(a.request);
   if (a.pass)
     out += " sig=pass";
   else if (a.signal != sig::none)
     out += " sig=" + format_signal(a.signal);
-  for (const Edit& e : a.edits) out += ' ' + format_edit(e);
+  for (const Edit& e : a.edits) out += ' ' + format_edit(e, arch);
   return out;
 }
 
@@ -252,7 +290,9 @@ std::string format_trace_line(const TraceLine& t) {
   case StopKind::hang:
     return "hang";
   case StopKind::exited:
-    return "exited code=" + std::to_string(t.exit_code) + " written=" + std::to_string(t.written);
+    return "exited code=" +
+           (t.exit_code == kPidToken ? std::string("pid") : std::to_string(t.exit_code)) +
+           " written=" + std::to_string(t.written);
   case StopKind::killed:
     return "killed sig=" + format_signal(t.signal) + " written=" + std::to_string(t.written);
   default:
@@ -266,6 +306,14 @@ std::string format_trace_line(const TraceLine& t) {
   out += " sig=" + format_signal(signo);
   out += " code=" + format_si_code(t.si_code);
   out += " op=" + op_name(t.op);
+  if (t.arch == Arch::aarch64) {
+    out += " x0=" + format_reg_value(t.x0);
+    out += " x8=" + format_reg_value(t.x8);
+    out += " syscallno=" + format_reg_value(t.syscallno);
+    out += " x7=" + std::to_string(t.x7);
+    out += " pstate=" + format_pstate(t);
+    return out;
+  }
   out += " rax=" + format_reg_value(t.rax);
   out += " orig_rax=" + format_reg_value(t.orig_rax);
   out += " rbx=" + std::to_string(t.rbx);
@@ -284,9 +332,10 @@ std::string format_scenario(const Scenario& s) {
     append_block(out, "handler:", s.handler);
   }
   out += "\nactions:\n";
-  for (const Action& a : s.actions) out += "  " + format_action(a) + '\n';
+  for (const Action& a : s.actions) out += "  " + format_action(a, s.arch()) + '\n';
   if (s.repeat)
-    out += "  repeat " + format_action(*s.repeat) + " max=" + std::to_string(s.repeat_max) + '\n';
+    out += "  repeat " + format_action(*s.repeat, s.arch()) +
+           " max=" + std::to_string(s.repeat_max) + '\n';
   if (s.expect) {
     out += "\nexpect:\n";
     for (const TraceLine& t : *s.expect) out += "  " + format_trace_line(t) + '\n';

@@ -6,6 +6,7 @@
 #include "scenario/scenario.hpp"
 
 #include <cstddef>
+#include <initializer_list>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -275,7 +276,7 @@ public:
       break;
     case StopKind::exited: {
       const Token v = field("code");
-      t.exit_code = int_value(v, "exit code");
+      t.exit_code = v.text == "pid" ? static_cast<int>(kPidToken) : int_value(v, "exit code");
       t.written = int_value(field("written"), "written count");
       break;
     }
@@ -330,22 +331,58 @@ private:
     return out;
   }
 
-  static void read_flags(const Token& v, TraceLine& t) {
+  static uint64_t unsigned_value(const Token& v, std::string_view what) {
+    uint64_t out = 0;
+    const Num n = parse_magnitude(v.text, out);
+    if (n != Num::ok) trace_fail(v.col, number_error(n, what, v.text));
+    return out;
+  }
+
+  struct Bit {
+    std::string_view name;
+    bool* value;
+  };
+
+  // NAME|NAME|... or '-', each NAME one of `bits`; `what` names one in messages.
+  static void read_bits(const Token& v, std::initializer_list<Bit> bits, std::string_view what) {
     if (v.text == "-") return;
+    std::string names;
+    for (const Bit& b : bits) names += (names.empty() ? "" : ", ") + std::string(b.name);
     std::string_view rest = v.text;
     int col = v.col;
     for (;;) {
       const size_t bar = rest.find('|');
       const std::string_view name = rest.substr(0, bar);
-      bool* bit = name == "TF" ? &t.tf : name == "ZF" ? &t.zf : name == "CF" ? &t.cf : nullptr;
+      bool* bit = nullptr;
+      for (const Bit& b : bits)
+        if (b.name == name) bit = b.value;
       if (!bit)
-        trace_fail(col, "bad flag " + quote(name) + " (expected TF, ZF, CF joined by '|', or -)");
-      if (*bit) trace_fail(col, "flag " + quote(name) + " given twice");
+        trace_fail(col, "bad " + std::string(what) + " " + quote(name) + " (expected " + names +
+                            " joined by '|', or -)");
+      if (*bit) trace_fail(col, std::string(what) + " " + quote(name) + " given twice");
       *bit = true;
       if (bar == std::string_view::npos) break;
       rest.remove_prefix(bar + 1);
       col += static_cast<int>(bar) + 1;
     }
+  }
+
+  static void read_flags(const Token& v, TraceLine& t) {
+    read_bits(v, {{"TF", &t.tf}, {"ZF", &t.zf}, {"CF", &t.cf}}, "flag");
+  }
+
+  static void read_pstate(const Token& v, TraceLine& t) {
+    read_bits(v, {{"N", &t.n}, {"Z", &t.z}, {"C", &t.c}, {"V", &t.v}, {"SS", &t.ss}}, "PSTATE bit");
+  }
+
+  // The aarch64 register fields, after op= (docs/trace-format.md).
+  void read_aarch64(TraceLine& t) {
+    t.arch = Arch::aarch64;
+    t.x0 = reg_value(field("x0"), "x0");
+    t.x8 = reg_value(field("x8"), "x8");
+    t.syscallno = reg_value(field("syscallno"), "syscallno");
+    t.x7 = unsigned_value(field("x7"), "x7");
+    read_pstate(field("pstate"), t);
   }
 
   void read_stop(TraceLine& t) {
@@ -388,13 +425,14 @@ private:
       t.op = static_cast<SyscallOp>(v);
     }
 
+    // The register fields name their architecture: x0= starts aarch64's, rax= x86_64's.
+    if (next_ < toks_.size() && toks_[next_].text.starts_with("x0=")) {
+      read_aarch64(t);
+      return;
+    }
     t.rax = reg_value(field("rax"), "rax");
     t.orig_rax = reg_value(field("orig_rax"), "orig_rax");
-
-    const Token rbx = field("rbx");
-    const Num n = parse_magnitude(rbx.text, t.rbx);
-    if (n != Num::ok) trace_fail(rbx.col, number_error(n, "rbx", rbx.text));
-
+    t.rbx = unsigned_value(field("rbx"), "rbx");
     read_flags(field("flags"), t);
   }
 
@@ -446,7 +484,19 @@ void no_more_tokens(const Line& l, size_t from, std::string_view after) {
          "unexpected " + quote(l.toks[from].text) + " after '" + std::string(after) + "'");
 }
 
-Insn parse_insn(const Line& l) {
+Insn parse_insn_text(const Line& l);
+
+// An instruction of the alphabet, checked against the scenario's architecture.
+Insn parse_insn(const Line& l, Arch arch) {
+  const Insn in = parse_insn_text(l);
+  if (const auto why = unsupported_on(arch, in)) {
+    const Token& where = in.op == Op::set_nr ? l.toks[1] : l.toks[0];
+    fail(l.number, where.col, *why);
+  }
+  return in;
+}
+
+Insn parse_insn_text(const Line& l) {
   const Token& t = l.toks[0];
   static const std::pair<std::string_view, Op> simple[] = {
       {"nop", Op::nop},     {"syscall", Op::syscall}, {"int3", Op::int3},
@@ -500,9 +550,23 @@ Insn parse_insn(const Line& l) {
   fail(l.number, t.col, "unknown instruction " + quote(t.text));
 }
 
+// The edit a key names on `arch`, or nullopt. A key of the other architecture is an error.
+std::optional<Reg> edit_reg(const Line& l, const Token& tok, std::string_view key, Arch arch) {
+  for (Reg r : {Reg::orig_rax, Reg::rax, Reg::rip, Reg::tf}) {
+    if (key == edit_key(r, arch)) return r;
+    const Arch other = arch == Arch::x86_64 ? Arch::aarch64 : Arch::x86_64;
+    if (key == edit_key(r, other))
+      fail(l.number, tok.col,
+           "'" + std::string(key) + "=' is an " + std::string(arch_name(other)) +
+               " register; this scenario's profile is " + std::string(arch_name(arch)) +
+               ", which writes '" + std::string(edit_key(r, arch)) + "='");
+  }
+  return std::nullopt;
+}
+
 // Parses REQUEST KEY=VALUE... starting at token `first`. With `max` set, the line is a
 // `repeat` line and max= is required.
-Action parse_action(const Line& l, size_t first, int* max) {
+Action parse_action(const Line& l, size_t first, int* max, Arch arch) {
   const Token& rt = l.toks[first];
   Action a;
   if (!request_by_name(rt.text, a.request))
@@ -521,23 +585,17 @@ Action parse_action(const Line& l, size_t first, int* max) {
     const Token v{tok.text.substr(eq + 1), tok.col + static_cast<int>(eq) + 1};
     const std::string key_eq = std::string(key) + "=";
 
-    Reg reg = Reg::rax;
-    bool is_reg = true;
-    if (key == "orig_rax")
-      reg = Reg::orig_rax;
-    else if (key == "rax")
-      reg = Reg::rax;
-    else if (key == "rip")
-      reg = Reg::rip;
-    else if (key == "tf")
-      reg = Reg::tf;
-    else
-      is_reg = false;
+    const std::optional<Reg> edit = edit_reg(l, tok, key, arch);
+    const bool is_reg = edit.has_value();
+    const Reg reg = edit.value_or(Reg::rax);
 
-    if (!is_reg && key != "sig" && key != "max")
+    if (!is_reg && key != "sig" && key != "max") {
+      std::string keys = "sig=";
+      for (Reg r : {Reg::orig_rax, Reg::rax, Reg::rip, Reg::tf})
+        keys += ", " + std::string(edit_key(r, arch)) + "=";
       fail(l.number, tok.col,
-           "unknown key " + quote(key) +
-               " (expected sig=, orig_rax=, rax=, rip=, tf=" + (max ? " or max=)" : ")"));
+           "unknown key " + quote(key) + " (expected " + keys + (max ? " or max=)" : ")"));
+    }
     if (key == "max" && !max) fail(l.number, tok.col, "max= is only allowed in a 'repeat' line");
     bool& seen = is_reg ? seen_reg[static_cast<int>(reg)] : key == "sig" ? seen_sig : seen_max;
     if (seen) fail(l.number, tok.col, "duplicate '" + key_eq + "'");
@@ -571,7 +629,7 @@ Action parse_action(const Line& l, size_t first, int* max) {
       a.edits.push_back(Edit{Reg::rip, 0, loc});
     } else if (reg == Reg::tf) {
       if (v.text != "0" && v.text != "1")
-        fail(l.number, v.col, "tf= must be 0 or 1, found " + quote(v.text));
+        fail(l.number, v.col, key_eq + " must be 0 or 1, found " + quote(v.text));
       a.edits.push_back(Edit{Reg::tf, v.text == "1" ? 1 : 0, Loc{}});
     } else {
       int64_t n = 0;
@@ -670,10 +728,10 @@ Scenario parse_lines(const Line* first, const Line* last) {
       }
       break;
     case Section::program:
-      s.program.push_back(parse_insn(l));
+      s.program.push_back(parse_insn(l, s.arch()));
       break;
     case Section::handler:
-      s.handler.push_back(parse_insn(l));
+      s.handler.push_back(parse_insn(l, s.arch()));
       break;
     case Section::actions:
       if (repeat_line)
@@ -684,15 +742,22 @@ Scenario parse_lines(const Line* first, const Line* last) {
         if (l.toks.size() < 2)
           fail(l.number, t.col, "'repeat' needs an action, e.g. 'repeat cont max=10'");
         repeat_line = l.number;
-        s.repeat = parse_action(l, 1, &s.repeat_max);
+        s.repeat = parse_action(l, 1, &s.repeat_max, s.arch());
       } else {
-        s.actions.push_back(parse_action(l, 0, nullptr));
+        s.actions.push_back(parse_action(l, 0, nullptr, s.arch()));
       }
       break;
     case Section::expect: {
       const std::string_view content = l.content();
       TraceParseResult r = parse_trace_line(content);
       if (!r.line) fail(l.number, t.col + (r.column > 0 ? r.column - 1 : 0), "expect: " + r.error);
+      const bool stop_line = r.line->kind != StopKind::detached &&
+                             r.line->kind != StopKind::exited && r.line->kind != StopKind::killed &&
+                             r.line->kind != StopKind::hang;
+      if (stop_line && r.line->arch != s.arch())
+        fail(l.number, t.col,
+             "expect: an " + std::string(arch_name(r.line->arch)) +
+                 " trace line in a scenario whose profile is " + std::string(arch_name(s.arch())));
       s.expect->push_back(*r.line);
       break;
     }

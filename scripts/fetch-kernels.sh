@@ -3,9 +3,11 @@
 # linux-image metapackage currently depends on, unpacked to
 #   DIR/ARCH/vmlinuz   the kernel image QEMU boots with -kernel
 #   DIR/ARCH/release   its version string (what `uname -r` says inside the VM)
-#   DIR/ARCH/vmlinux   where possible, the same kernel uncompressed: an ELF with a PVH entry
-#                      point, which QEMU boots directly, skipping the kernel's own decompression
-#                      (about 3 s of a 5.5 s boot under TCG). kernel/qemu.cpp prefers it.
+#   DIR/ARCH/vmlinux   x86_64 only, where possible: the same kernel uncompressed, an ELF with a
+#                      PVH entry point, which QEMU boots directly, skipping the kernel's own
+#                      decompression (about 3 s of a 5.5 s boot under TCG). kernel/qemu.cpp
+#                      prefers it. (Debian's arm64 vmlinuz is already the uncompressed Image,
+#                      which QEMU's -kernel loads as it is.)
 # DIR is /var/cache/ptmc/kernels unless PTMC_KERNEL_DIR says otherwise. Idempotent: an
 # architecture whose vmlinuz and release are already there is skipped without touching apt.
 #
@@ -15,9 +17,10 @@ set -euo pipefail
 dir=${PTMC_KERNEL_DIR:-/var/cache/ptmc/kernels}
 
 # One line per architecture: ptmc's name, Debian's architecture, the kernel flavour.
-# Adding arm64 means a line here plus the apt options for a foreign architecture (see apt_opts).
+# A foreign architecture gets its own apt state (see apt_opts).
 arches=(
   "x86_64 amd64 amd64"
+  "aarch64 arm64 arm64"
 )
 
 work=
@@ -30,13 +33,19 @@ fail() {
 }
 
 # apt options for a Debian architecture. The machine's own architecture uses the default apt
-# state; a foreign one would get its own lists directory here so the machine's setup is left alone.
+# state. A foreign one gets its own package lists under DIR/apt-ARCH, and no binary cache, so
+# the machine's own apt setup (its architectures, lists and caches) is left as it was: apt only
+# ever sees that architecture's Packages files, and only when these options are given.
 apt_opts() {
   local deb_arch=$1
   if [ "$deb_arch" = "$(dpkg --print-architecture)" ]; then
     return 0
   fi
-  fail "architecture $deb_arch is not supported yet"
+  local lists="$dir/apt-$deb_arch/lists"
+  mkdir -p "$lists/partial"
+  chown _apt "$lists/partial" 2>/dev/null || true # apt downloads as _apt where it can
+  printf '%s ' "-oAPT::Architecture=$deb_arch" "-oAPT::Architectures=$deb_arch" \
+    "-oDir::State::Lists=$lists" "-oDir::Cache::pkgcache=" "-oDir::Cache::srcpkgcache="
 }
 
 # Prints the versioned package the metapackage depends on, e.g. linux-image-6.1.0-56-amd64.
@@ -84,10 +93,13 @@ fetch_one() {
     return 0
   fi
 
-  local opts
+  local opts pkg=
   opts=$(apt_opts "$deb_arch")
+  # A foreign architecture's lists are ours alone and nothing else refreshes them: update them
+  # before resolving, or a stale list names a kernel Debian has already dropped.
   # shellcheck disable=SC2086 # opts is a list of words
-  local pkg
+  [ -z "$opts" ] || apt-get $opts update -q >&2 || fail "$arch: apt-get update ($deb_arch) failed"
+  # shellcheck disable=SC2086
   pkg=$(resolve_package "$flavour" $opts)
   if [ -z "$pkg" ]; then
     echo "fetch-kernels: $arch: apt-cache knows no linux-image-$flavour; running apt-get update"

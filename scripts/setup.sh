@@ -8,6 +8,7 @@ packages=(
   libz3-dev libboost-graph-dev libboost-program-options-dev
   librapidcheck-dev libgtest-dev libgmock-dev nlohmann-json3-dev libfmt-dev libxxhash-dev
   graphviz qemu-system-x86 cpio gzip xz-utils binutils python3 spin
+  qemu-system-arm g++-aarch64-linux-gnu binutils-aarch64-linux-gnu
 )
 
 missing=()

@@ -29,7 +29,9 @@ enum class Syscall : uint8_t { none, read, write, getpid, kill, exit_group, rt_s
 
 // A syscall's arguments as the alphabet can set them, read from the arch's registers.
 struct SyscallArgs {
-  uint8_t arg0;      // write's fd, kill's pid, exit_group's status
+  // write's fd, kill's pid, exit_group's status. On x86_64 it is rdi (0, or the signal number
+  // in a handler); on arm64 it is x0, which is also the result register, so any earlier result.
+  int64_t arg0;
   bool buffer_valid; // write's buffer is readable memory
   int signal;        // kill's signal, or 0 when the argument is no signal the model knows
 };
@@ -39,6 +41,15 @@ enum class UserExit : uint8_t { retired, syscall, breakpoint, unrepresentable };
 struct UserStep {
   UserExit exit = UserExit::retired;
   bool single_step_trap = false; // the CPU raises the single-step exception after it
+  bool completed = true;         // false: its exception came before it completed (arm64 brk)
+};
+
+// The rules an architecture's syscall entry and exit work consults: the generic entry code's
+// (model/linux/entry/rules.hpp) where the architecture selects CONFIG_GENERIC_ENTRY, or its own
+// with its own sources (arm64 in 6.1). The decisions are the same and made here, once; only who
+// makes them, and the condition of the exit step report (Arch::exit_step_wanted), differ.
+struct SyscallWorkRules {
+  RuleId work_captured, entry_stop, emu_skips, exit_step_report, exit_trace_stop;
 };
 
 template <class Arch> class LinuxModel {
@@ -65,6 +76,13 @@ public:
   // Peek outcomes a resume with this request must branch over: writes 1 or 2, returns how many.
   // The instruction it peeks at is the one at rip after the action's edits.
   size_t peeks_for(const State& s, const Action& a, Peek out[2]) const;
+  // Where that instruction is: rip after the action's edits, unless the profile loses them.
+  Loc peek_location(const State& s, const Action& a) const { return with_rip_edits(s, a).pc(); }
+  // Whether register writes at this stop are lost (the seed's bug 1, bug-signal-frame).
+  bool edits_lost(const State& s) const {
+    return profile_.signal_stop_writes_to_live &&
+           (s.why == StopWhy::signal_delivery || s.why == StopWhy::initial);
+  }
 
   State resume(const State& s, const Action& a, Peek peek, RuleCtx& rules, Events& ev) const;
   State execute(const State& s, const Insn& insn, RuleCtx& rules, Events& ev) const;
@@ -92,12 +110,15 @@ private:
   void syscall_body(State& s, RuleCtx& r, Events& ev) const;
   void syscall_exit_work(State& s, RuleCtx& r, Events& ev) const;
   // kernel/signal.c
-  void exit_to_user(State& s, RuleCtx& r, Events& ev) const;
+  // `in_get_signal`: resuming from a signal-delivery-stop whose signal was discarded, so the
+  // same get_signal loop goes on (no new arch signal-handling entry, Arch::before_signal).
+  void exit_to_user(State& s, RuleCtx& r, Events& ev, bool in_get_signal = false) const;
   void deliver(State& s, int sig, RuleCtx& r, Events& ev) const;
   void raise(State& s, int sig, int16_t code, Events& ev, bool shared = false) const;
   void trap(State& s, int16_t code, RuleCtx& r, Events& ev) const;
   void stop(State& s, StopWhy why, int sig, int16_t code, SyscallOp op) const;
   void canonicalize(State& s) const;
+  State with_rip_edits(const State& s, const Action& a) const;
   State resume_raw(const State& s, const Action& a, Peek peek, RuleCtx& rules, Events& ev) const;
   State execute_raw(const State& s, const Insn& insn, RuleCtx& rules, Events& ev) const;
 

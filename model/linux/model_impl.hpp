@@ -98,10 +98,7 @@ size_t LinuxModel<Arch>::peeks_for(const State& from, const Action& a, Peek out[
     out[0] = static_cast<Peek>(from.regs.peek);
     return 1;
   }
-  State s = from;
-  RuleCtx quiet;
-  for (const Edit& e : a.edits)
-    if (e.reg == Reg::rip) arch_.write_register(s, e, quiet); // the kernel peeks where rip now is
+  const State s = with_rip_edits(from, a); // the kernel peeks where rip now points
   const auto known = static_cast<Peek>(s.regs.peek);
   if (known != Peek::unknown) {
     out[0] = known;
@@ -121,6 +118,17 @@ size_t LinuxModel<Arch>::peeks_for(const State& from, const Action& a, Peek out[
   return n;
 }
 
+template <class Arch>
+typename LinuxModel<Arch>::State LinuxModel<Arch>::with_rip_edits(const State& s,
+                                                                  const Action& a) const {
+  State after = s;
+  RuleCtx quiet;
+  if (!edits_lost(s))
+    for (const Edit& e : a.edits)
+      if (e.reg == Reg::rip) arch_.write_register(after, e, quiet);
+  return after;
+}
+
 // ---- Stops and signals --------------------------------------------------------------------
 
 // Zeroes what no later transition or observation can read, so that states differing only in
@@ -132,6 +140,7 @@ template <class Arch> void LinuxModel<Arch>::canonicalize(State& s) const {
     State end;
     end.phase = s.phase;
     end.exit_value = s.exit_value;
+    end.exit_pid = s.exit_pid;
     end.written = s.written;
     end.tracesysgood = s.tracesysgood;
     s = end;
@@ -195,7 +204,8 @@ void LinuxModel<Arch>::trap(State& s, int16_t code, RuleCtx& r, Events& ev) cons
   exit_to_user(s, r, ev);
 }
 
-template <class Arch> void LinuxModel<Arch>::exit_to_user(State& s, RuleCtx& r, Events& ev) const {
+template <class Arch>
+void LinuxModel<Arch>::exit_to_user(State& s, RuleCtx& r, Events& ev, bool in_get_signal) const {
   // kernel/entry/common.c exit_to_user_mode_loop -> arch_do_signal_or_restart -> get_signal.
   while (s.phase == Phase::user || s.phase == Phase::stopped) {
     // dequeue_signal: the thread's queue first, then the process's (kernel/signal.c).
@@ -204,8 +214,14 @@ template <class Arch> void LinuxModel<Arch>::exit_to_user(State& s, RuleCtx& r, 
     const uint8_t shared = static_cast<uint8_t>(s.pending_shared & ~blocked);
     if (!own && !shared) {
       s.phase = Phase::user;
+      // The return to user mode itself may raise an exception at once (arm64: a pending step).
+      if (const auto code = arch_.return_to_user(s, r)) trap(s, *code, r, ev);
       return;
     }
+    // The arch's signal code runs before get_signal; get_signal then loops over signals a
+    // tracer discards, and returns once one is delivered (each delivery is a new arch call).
+    if (!in_get_signal) arch_.before_signal(s, r);
+    in_get_signal = false;
     const bool from_shared = own == 0;
     const uint8_t deliverable = from_shared ? shared : own;
     int sig;
@@ -263,10 +279,14 @@ void LinuxModel<Arch>::deliver(State& s, int sig, RuleCtx& r, Events& ev) const 
 // ---- Syscalls -------------------------------------------------------------------------------
 
 template <class Arch> void LinuxModel<Arch>::syscall_entry(State& s, RuleCtx& r, Events& ev) const {
+  constexpr SyscallWorkRules rule = Arch::kSyscallWork;
   arch_.enter_syscall(s, r, ev);
-  if (r.effect(RuleId::entry_work_captured)) s.entry_work = s.work;
-  const bool report = (s.entry_work & (work::trace | work::emu)) != 0;
-  if (s.traced && r.decide(RuleId::entry_stop, report)) {
+  if (r.effect(rule.work_captured)) s.entry_work = s.work;
+  // A design variant (not Linux) that single-steps into a syscall-enter stop.
+  const bool step_stops_at_entry = profile_.step_around_syscall != StepAroundSyscall::after &&
+                                   (s.entry_work & work::singlestep) != 0;
+  const bool report = (s.entry_work & (work::trace | work::emu)) != 0 || step_stops_at_entry;
+  if (s.traced && r.decide(rule.entry_stop, report)) {
     const bool good = r.decide(RuleId::report_tracesysgood, s.tracesysgood != 0);
     const int16_t code = good ? linux_detail::kCodeSyscallGood : linux_detail::kCodeSigtrap;
     const bool op_known =
@@ -279,8 +299,8 @@ template <class Arch> void LinuxModel<Arch>::syscall_entry(State& s, RuleCtx& r,
 
 template <class Arch> void LinuxModel<Arch>::syscall_body(State& s, RuleCtx& r, Events& ev) const {
   using namespace linux_detail;
-  // kernel/entry/common.c syscall_trace_enter: SYSCALL_EMU in the captured work returns -1.
-  const bool emulated = r.decide(RuleId::entry_emu_skips, (s.entry_work & work::emu) != 0);
+  // syscall_trace_enter: SYSCALL_EMU in the captured work returns -1.
+  const bool emulated = r.decide(Arch::kSyscallWork.emu_skips, (s.entry_work & work::emu) != 0);
   const int64_t nr = emulated ? -1 : s.orig_rax;
   if (nr != -1 && (s.entry_work & work::emu)) ev.emu_syscall_ran = true;
   if (nr != -1) ev.syscall_ran = true;
@@ -293,13 +313,16 @@ template <class Arch> void LinuxModel<Arch>::syscall_body(State& s, RuleCtx& r, 
     if (r.effect(RuleId::sys_read_ebadf)) Arch::set_return(s.regs, kEbadf);
     break;
   case Syscall::write:
-    if (args.arg0 != 0) {
-      Arch::set_return(s.regs, kEbadf); // fd 10 (a handler's first argument) is closed: the agent
-                                        // keeps only 0, 1, 2
-    } else if (r.decide(RuleId::sys_write_efault, !args.buffer_valid)) {
+    // The agent's tracee has fds 0 (the output pipe), 1 and 2 (/dev/null) and no others
+    // (kernel/agent.cpp child_main): fd 10, a handler's first argument, or a pid is closed.
+    // /dev/null's write returns the count without reading the buffer (drivers/char/mem.c
+    // write_null), so only the pipe can fault.
+    if (args.arg0 < 0 || args.arg0 > 2) {
+      Arch::set_return(s.regs, kEbadf);
+    } else if (args.arg0 == 0 && r.decide(RuleId::sys_write_efault, !args.buffer_valid)) {
       Arch::set_return(s.regs, kEfault);
     } else if (r.effect(RuleId::sys_write)) {
-      if (s.written < 255) ++s.written;
+      if (args.arg0 == 0 && s.written < 255) ++s.written;
       Arch::set_return(s.regs, 1);
     }
     break;
@@ -307,7 +330,9 @@ template <class Arch> void LinuxModel<Arch>::syscall_body(State& s, RuleCtx& r, 
     if (r.effect(RuleId::sys_getpid)) Arch::set_return(s.regs, kPidToken);
     break;
   case Syscall::kill: {
-    if (args.arg0 != 0) {
+    // Pid 0 (its process group, of one) and its own pid both reach the tracee alone; the agent's
+    // sandbox refuses any other (a kill of another process is outside what the model follows).
+    if (args.arg0 != 0 && args.arg0 != kPidToken) {
       s.phase = Phase::unmodelled;
       s.exit_value = unmodelled::kill_other_process;
       return;
@@ -324,7 +349,10 @@ template <class Arch> void LinuxModel<Arch>::syscall_body(State& s, RuleCtx& r, 
     if (r.effect(RuleId::sys_exit_group)) {
       ++ev.retired;
       s.phase = Phase::exited;
-      s.exit_value = args.arg0; // 0 in the program; the signal number if a handler calls it
+      // The status is the argument's low byte: 0 in an x86 program, the signal number in a
+      // handler, the last result on arm64 (and then possibly the pid, unknown to the model).
+      s.exit_value = static_cast<uint8_t>(args.arg0);
+      s.exit_pid = args.arg0 == kPidToken;
       return;
     }
     break;
@@ -343,9 +371,16 @@ template <class Arch> void LinuxModel<Arch>::syscall_body(State& s, RuleCtx& r, 
 template <class Arch>
 void LinuxModel<Arch>::syscall_exit_work(State& s, RuleCtx& r, Events& ev) const {
   using namespace linux_detail;
+  constexpr SyscallWorkRules rule = Arch::kSyscallWork;
   const uint8_t w = s.work; // the current flags, not the captured ones
-  const bool step = r.decide(RuleId::exit_step_report, (w & work::exit_trap) && !(w & work::emu));
-  if (step || r.decide(RuleId::exit_trace_stop, (w & work::trace) != 0)) {
+  // The arch's condition (x86's report_single_step: nothing under SYSCALL_EMU; arm64's
+  // syscall_trace_exit: TIF_SINGLESTEP alone); the design variants differ.
+  const uint8_t seen =
+      profile_.sysemu_step_reports_exit ? static_cast<uint8_t>(w & ~work::emu) : w;
+  const bool reports = Arch::exit_step_wanted(seen) &&
+                       profile_.step_around_syscall != StepAroundSyscall::before;
+  const bool step = r.decide(rule.exit_step_report, reports);
+  if (step || r.decide(rule.exit_trace_stop, (w & work::trace) != 0)) {
     if (r.decide(RuleId::exit_step_replaces_stop, step)) {
       raise(s, sig::trap, arch_.syscall_step_si_code(r), ev);
     } else if (s.traced) {
@@ -387,7 +422,7 @@ typename LinuxModel<Arch>::State LinuxModel<Arch>::execute_raw(const State& from
     if (step.single_step_trap && s.phase == Phase::user) trap(s, code::trap_trace, r, ev);
     return s;
   case UserExit::breakpoint:
-    ++ev.retired;
+    if (step.completed) ++ev.retired;
     if (auto code = arch_.breakpoint_si_code(r)) {
       arch_.exception_entry(s, r);
       raise(s, sig::trap, *code, ev);
@@ -423,10 +458,9 @@ typename LinuxModel<Arch>::State LinuxModel<Arch>::resume_raw(const State& from,
                                                               Events& ev) const {
   State s = from;
   // The seed's bug 1 as a delta: writes made at a signal stop land in a frame that is dropped.
-  const bool edits_lost = profile_.signal_stop_writes_to_live &&
-                          (s.why == StopWhy::signal_delivery || s.why == StopWhy::initial);
-  if (!a.edits.empty() && edits_lost) ev.writes_lost = true;
-  if (!edits_lost)
+  const bool lost = edits_lost(s);
+  if (!a.edits.empty() && lost) ev.writes_lost = true;
+  if (!lost)
     for (const Edit& e : a.edits) arch_.write_register(s, e, r);
   const int sig = a.pass ? pass_signal(from, r) : a.signal;
   if (track_last_request_) s.last_request = static_cast<uint8_t>(a.request);
@@ -470,6 +504,7 @@ typename LinuxModel<Arch>::State LinuxModel<Arch>::resume_raw(const State& from,
   case StopWhy::initial:
   case StopWhy::signal_delivery: {
     // kernel/signal.c ptrace_signal: 0 discards; another signal replaces, with SI_USER.
+    bool delivered = false;
     if (r.decide(RuleId::sig_suppress, sig == 0)) {
       ev.suppressed |= pend_bit(s.stop_sig);
     } else {
@@ -485,10 +520,11 @@ typename LinuxModel<Arch>::State LinuxModel<Arch>::resume_raw(const State& from,
         }
       } else if (bit) {
         deliver(s, sig, r, ev);
+        delivered = true;
       }
     }
     if (s.phase == Phase::stopped || s.dead()) return s;
-    exit_to_user(s, r, ev);
+    exit_to_user(s, r, ev, /*in_get_signal=*/!delivered);
     return s;
   }
   case StopWhy::syscall_enter:
@@ -534,7 +570,7 @@ template <class Arch> TraceLine LinuxModel<Arch>::observe(const State& s, RuleCt
   t.written = s.written;
   if (s.phase == Phase::exited) {
     t.kind = StopKind::exited;
-    t.exit_code = s.exit_value;
+    t.exit_code = s.exit_pid ? static_cast<int>(kPidToken) : s.exit_value;
     return t;
   }
   if (s.phase == Phase::killed) {
@@ -550,8 +586,10 @@ template <class Arch> TraceLine LinuxModel<Arch>::observe(const State& s, RuleCt
   t.signal = s.stop_sig;
   t.si_code = s.stop_code;
   t.op = static_cast<SyscallOp>(s.stop_op);
+  t.arch = Arch::kIsa;
   arch_.read_registers(s, t, r);
-  t.kind = s.why == StopWhy::initial ? StopKind::initial : classify_stop(t.signal, t.si_code, t.op);
+  t.kind = s.why == StopWhy::initial ? StopKind::initial
+                                     : classify_stop(t.signal, t.si_code, t.op, Arch::kIsa);
   return t;
 }
 

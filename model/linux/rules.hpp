@@ -1,15 +1,11 @@
-// The generic Linux layer's rules: the architecture-independent ptrace, signal and syscall-entry
-// code (kernel/ptrace.c, kernel/signal.c, kernel/entry/common.c, include/linux/ptrace.h) and the
-// few generic syscalls the alphabet reaches. An architecture's glue layer supplies the rest.
+// The generic Linux layer's rules: the architecture-independent ptrace and signal code
+// (kernel/ptrace.c, kernel/signal.c, include/linux/ptrace.h) and the few generic syscalls the
+// alphabet reaches. Which syscall work runs at entry and exit is decided either by the generic
+// entry code (model/linux/entry/rules.hpp, for architectures that select CONFIG_GENERIC_ENTRY)
+// or by the architecture's own (arm64 in 6.1); an architecture's glue layer supplies the rest.
 #pragma once
 
 #define PTMC_RULES_LINUX(X)                                                                        \
-  X(entry_work_captured, effect, "kernel/entry/common.c syscall_enter_from_user_mode_work",        \
-    "the syscall work flags are read once, at entry, before the entry stop")                       \
-  X(entry_stop, decision, "kernel/entry/common.c syscall_trace_enter",                             \
-    "SYSCALL_TRACE or SYSCALL_EMU in the entry work gives a syscall-enter-stop")                   \
-  X(entry_emu_skips, decision, "kernel/entry/common.c syscall_trace_enter",                        \
-    "SYSCALL_EMU in the entry work skips the syscall, whatever the tracer resumes with")           \
   X(sys_write, effect, "fs/read_write.c ksys_write", "write(0, buf, 1) writes one byte")           \
   X(sys_write_efault, decision, "fs/read_write.c vfs_write",                                       \
     "write from a bad pointer fails with -EFAULT")                                                 \
@@ -21,10 +17,6 @@
   X(sys_kill_einval, decision, "kernel/signal.c kill_something_info (valid_signal)",               \
     "kill with an invalid signal number fails with -EINVAL")                                       \
   X(sys_exit_group, effect, "kernel/exit.c do_group_exit", "exit_group ends the process")          \
-  X(exit_step_report, decision, "kernel/entry/common.c report_single_step",                        \
-    "at syscall exit, SYSCALL_EXIT_TRAP without SYSCALL_EMU reports a single step")                \
-  X(exit_trace_stop, decision, "kernel/entry/common.c syscall_exit_work",                          \
-    "at syscall exit, SYSCALL_TRACE gives a syscall-exit-stop")                                    \
   X(exit_step_replaces_stop, decision, "include/linux/ptrace.h ptrace_report_syscall_exit",        \
     "a single-step report replaces the syscall-exit-stop instead of adding to it")                 \
   X(report_tracesysgood, decision, "include/linux/ptrace.h ptrace_report_syscall",                 \

@@ -82,7 +82,10 @@ template <class Frame> struct LinuxTask {
   uint8_t pending_si_kernel; // pend:: bits of SIGUSR1/2 queued by send_sig (SI_KERNEL)
   uint8_t pending_shared;    // pend:: bits queued for the process (kill): always SI_USER
   uint8_t stop_shared;       // the signal at this signal-delivery-stop came from the shared queue
-  uint8_t pad_[3];
+  // The exit status was the pid's low byte: exit_group's argument was getpid's result (arm64,
+  // where the argument register is the result register). exit_value then holds no meaning.
+  uint8_t exit_pid;
+  uint8_t pad_[2];
 
   LinuxTask() { std::memset(static_cast<void*>(this), 0, sizeof(*this)); }
   LinuxTask(const LinuxTask& o) { std::memcpy(static_cast<void*>(this), &o, sizeof(*this)); }

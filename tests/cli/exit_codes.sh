@@ -68,6 +68,17 @@ expect 0 "run --json" -- "$PTMC" run "$tmp/ok.ptmc" --json
 grep -q '"kind": "exited"' "$tmp/out" && echo "ok:   json has the exit line" || { echo "FAIL: json lacks exit"; failures=$((failures+1)); }
 printf 'ptmc-scenario 1\nprofile linux-x86_64\nprogram:\n  nop\nactions:\n  cont\nexpect:\n  exited code=1 written=0\n' >"$tmp/wrong.ptmc"
 expect 1 "a trace that differs from expect" -- "$PTMC" run "$tmp/wrong.ptmc"
+printf 'ptmc-scenario 1\nprofile linux-aarch64\nprogram:\n  nop\n  pushf\n' >"$tmp/armpushf.ptmc"
+expect 2 "pushf has no meaning on aarch64" -- "$PTMC" run "$tmp/armpushf.ptmc"
+stderr_has "armpushf.ptmc:5:3: error: pushf has no meaning on aarch64" "an x86-only instruction on arm64 has file:line:column"
+printf 'ptmc-scenario 1\nprofile linux-aarch64\nprogram:\n  nop\nactions:\n  cont rax=1\n' >"$tmp/armrax.ptmc"
+expect 2 "an x86 register in an arm64 scenario" -- "$PTMC" run "$tmp/armrax.ptmc"
+printf 'ptmc-scenario 1\nprofile linux-aarch64\nprogram:\n  nop\nactions:\n  cont\n' >"$tmp/arm.ptmc"
+expect 0 "an arm64 scenario on the model" -- "$PTMC" run "$tmp/arm.ptmc"
+expect 2 "an arm64 scenario on the x86 host" -- "$PTMC" run "$tmp/arm.ptmc" --on host
+stderr_has "runs x86_64" "the architecture mismatch is named"
+expect 0 "check linux-aarch64 at a small bound" -- "$PTMC" check --profile linux-aarch64 --bound 2 -q
+expect 2 "diff of an arm64 profile on the host" -- "$PTMC" diff --on host --profile linux-aarch64
 expect 2 "diff with a bad depth" -- "$PTMC" diff --on host --depth 99
 expect 2 "diff with an unknown target" -- "$PTMC" diff --on mars
 

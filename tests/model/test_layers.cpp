@@ -1,5 +1,6 @@
 // The layer registry: every rule belongs to one layer, names are unique, and a profile counts
 // only its own layers' rules (docs/model-layers.md).
+#include "engine/runner.hpp"
 #include "model/profile.hpp"
 #include "model/rules.hpp"
 
@@ -7,6 +8,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 namespace ptmc {
 namespace {
@@ -26,16 +28,50 @@ TEST(Layers, EachRuleIsFoundByItsNameAndKeepsItsLayer) {
   }
 }
 
-TEST(Layers, LinuxX86_64IsTheThreeLayersAndTheirRulesOnly) {
-  const Profile& p = *find_profile("linux-x86_64");
+// How many rules of each layer a profile counts.
+std::vector<size_t> rules_per_layer(const Profile& p) {
   const RuleSet own = p.rules();
-  size_t per_layer[kLayerCount] = {};
+  std::vector<size_t> per_layer(kLayerCount, 0);
   for (const RuleInfo& r : rule_table())
     if (own.test(static_cast<size_t>(r.id))) ++per_layer[static_cast<size_t>(r.layer)];
-  EXPECT_EQ(per_layer[static_cast<size_t>(Layer::linux_generic)], 29u);
+  return per_layer;
+}
+
+TEST(Layers, LinuxX86_64IsItsFourLayersAndTheirRulesOnly) {
+  const Profile& p = *find_profile("linux-x86_64");
+  const auto per_layer = rules_per_layer(p);
+  EXPECT_EQ(per_layer[static_cast<size_t>(Layer::linux_generic)], 24u);
+  EXPECT_EQ(per_layer[static_cast<size_t>(Layer::linux_entry)], 5u);
   EXPECT_EQ(per_layer[static_cast<size_t>(Layer::linux_x86_64)], 22u);
   EXPECT_EQ(per_layer[static_cast<size_t>(Layer::cpu_x86_64)], 3u);
-  EXPECT_EQ(own.count(), 54u);
+  EXPECT_EQ(p.rules().count(), 54u);
+}
+
+// arm64 in 6.1 has no generic entry: the generic layer, its own glue and CPU, nothing of x86.
+TEST(Layers, LinuxAarch64UsesTheGenericLayerWithItsOwnGlueAndCpu) {
+  const Profile& p = *find_profile("linux-aarch64");
+  EXPECT_EQ(p.arch, "aarch64");
+  const auto per_layer = rules_per_layer(p);
+  EXPECT_EQ(per_layer[static_cast<size_t>(Layer::linux_generic)], 24u);
+  EXPECT_EQ(per_layer[static_cast<size_t>(Layer::linux_entry)], 0u);
+  EXPECT_EQ(per_layer[static_cast<size_t>(Layer::linux_x86_64)], 0u);
+  EXPECT_EQ(per_layer[static_cast<size_t>(Layer::cpu_x86_64)], 0u);
+  EXPECT_GT(per_layer[static_cast<size_t>(Layer::linux_aarch64)], 0u);
+  EXPECT_GT(per_layer[static_cast<size_t>(Layer::cpu_aarch64)], 0u);
+  for (const RuleInfo& r : rule_table())
+    if (r.layer == Layer::linux_aarch64) {
+      EXPECT_TRUE(r.source.find("arch/arm64") != std::string_view::npos ||
+                  r.source.find("include/linux/ptrace.h") != std::string_view::npos)
+          << r.name << " cites " << r.source;
+    }
+}
+
+// A profile's architecture as scenario files see it (scenario/arch.cpp) is the one its model runs.
+TEST(Layers, EveryProfileNamesItsArchitecture) {
+  for (const Profile& p : profiles())
+    EXPECT_EQ(std::string(arch_name(arch_of_profile(p.name))), p.arch) << p.name;
+  const Profile mutant = mutant_profile(*find_profile("linux-aarch64"), RuleId::arm64_stop_x7_dir);
+  EXPECT_EQ(std::string(arch_name(arch_of_profile(mutant.name))), mutant.arch);
 }
 
 TEST(Layers, RulesOfALayerAreExactlyThoseTaggedWithIt) {
@@ -49,8 +85,68 @@ TEST(Layers, RulesOfALayerAreExactlyThoseTaggedWithIt) {
 TEST(Layers, SeededBugsKeepTheirParentsLayers) {
   const Profile& linux = *find_profile("linux-x86_64");
   for (const Profile& p : profiles()) {
-    if (p.parent == linux.name) EXPECT_EQ(p.rules(), linux.rules()) << p.name;
+    if (p.parent == linux.name) {
+      EXPECT_EQ(p.rules(), linux.rules()) << p.name;
+    }
   }
+}
+
+} // namespace
+} // namespace ptmc
+
+// ---- Design variants (issue 14's questions 2 and 3) ---------------------------------------------
+// Each expectation follows from the variant's definition in model/profile.hpp, not from a run.
+
+namespace ptmc {
+namespace {
+
+Trace step_over_getpid(const char* profile, Request req) {
+  Scenario s;
+  s.profile = profile;
+  s.options.tracesysgood = true;
+  s.program = {Insn{Op::set_nr, nr::getpid, Arg::buf}, Insn{Op::syscall, 0, Arg::buf},
+               Insn{Op::nop, 0, Arg::buf}};
+  s.actions = {Action{req, 0, false, {}}, Action{req, 0, false, {}}, Action{req, 0, false, {}},
+               Action{req, 0, false, {}}};
+  const ModelRun r = run_on_model(s, *find_profile(profile));
+  EXPECT_FALSE(r.error.has_value());
+  return r.trace;
+}
+
+TEST(Variants, StepTwiceStopsAtEntryThenAtExit) {
+  const Trace t = step_over_getpid("variant-step-twice", Request::singlestep);
+  ASSERT_GE(t.size(), 4u);
+  EXPECT_EQ(t[1].kind, StopKind::step);          // after `nr getpid`
+  EXPECT_EQ(t[2].kind, StopKind::syscall_enter); // the extra stop, before the syscall runs
+  EXPECT_EQ(t[2].orig_rax, nr::getpid);
+  EXPECT_EQ(t[3].kind, StopKind::step); // the exit report, as on Linux
+  EXPECT_EQ(t[3].si_code, code::trap_brkpt);
+  EXPECT_EQ(t[3].rax, kPidToken);
+}
+
+TEST(Variants, StepAtEntryHasNoExitReport) {
+  const Trace t = step_over_getpid("variant-step-at-entry", Request::singlestep);
+  ASSERT_GE(t.size(), 4u);
+  EXPECT_EQ(t[2].kind, StopKind::syscall_enter);
+  // Nothing at exit: the next stop is the #DB after the nop that follows the syscall.
+  EXPECT_EQ(t[3].kind, StopKind::step);
+  EXPECT_EQ(t[3].si_code, code::trap_trace);
+  EXPECT_EQ(t[3].at, (Loc{Loc::Space::program, 3}));
+}
+
+TEST(Variants, SysemuStepExitReportsTheEmulatedSyscall) {
+  // Linux (report_single_step under SYSCALL_EMU) says nothing at exit; the variant reports.
+  const Trace linux = step_over_getpid("linux-x86_64", Request::sysemu_singlestep);
+  const Trace variant = step_over_getpid("variant-sysemu-step-exit", Request::sysemu_singlestep);
+  ASSERT_GE(linux.size(), 4u);
+  ASSERT_GE(variant.size(), 4u);
+  EXPECT_EQ(linux[2].kind, StopKind::syscall_enter);
+  EXPECT_EQ(variant[2].kind, StopKind::syscall_enter);
+  EXPECT_EQ(linux[3].at, (Loc{Loc::Space::program, 3})); // the nop ran too
+  EXPECT_EQ(variant[3].kind, StopKind::step);
+  EXPECT_EQ(variant[3].si_code, code::trap_brkpt);
+  EXPECT_EQ(variant[3].at, (Loc{Loc::Space::program, 2})); // right after the syscall
+  EXPECT_EQ(variant[3].rax, -38);                          // emulated: -ENOSYS left in place
 }
 
 } // namespace

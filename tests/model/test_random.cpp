@@ -11,8 +11,8 @@
 namespace ptmc {
 namespace {
 
-rc::Gen<Action> gen_action() {
-  return rc::gen::exec([] {
+rc::Gen<Action> gen_action(Arch arch) {
+  return rc::gen::exec([arch] {
     Action a;
     a.request = *rc::gen::element(Request::cont, Request::syscall, Request::singlestep,
                                   Request::sysemu, Request::sysemu_singlestep, Request::cont,
@@ -26,7 +26,9 @@ rc::Gen<Action> gen_action() {
       break;
     case 2:
       a.edits.push_back(
-          Edit{Reg::orig_rax, *rc::gen::element<int64_t>(-1, nr::getpid, nr::invalid), {}});
+          Edit{Reg::orig_rax,
+               *syscall_number(arch, *rc::gen::element<int64_t>(-1, nr::getpid, nr::invalid)),
+               {}});
       break;
     case 3:
       a.edits.push_back(Edit{Reg::rax, kTracerResult, {}});
@@ -50,7 +52,7 @@ rc::Gen<Scenario> gen_scenario(const Profile& p) {
     for (int i = 0; i < n; ++i) s.program.push_back(*rc::gen::elementOf(p.domain.alphabet));
     s.handler = {Insn{Op::nop, 0, Arg::buf}};
     s.actions = *rc::gen::container<std::vector<Action>>(
-        static_cast<size_t>(*rc::gen::inRange(0, 16)), gen_action());
+        static_cast<size_t>(*rc::gen::inRange(0, 16)), gen_action(s.arch()));
     if (*rc::gen::arbitrary<bool>()) {
       s.repeat = Action{Request::cont, 0, true, {}};
       s.repeat_max = 30;
@@ -59,8 +61,7 @@ rc::Gen<Scenario> gen_scenario(const Profile& p) {
   });
 }
 
-RC_GTEST_PROP(RandomScenarios, LinuxViolatesOnlyItsDocumentedQuirks, ()) {
-  const Profile& p = *find_profile("linux-x86_64");
+void violates_only_documented_quirks(const Profile& p) {
   const Scenario s = *gen_scenario(p);
   RC_PRE(!unsupported_by_model(s).has_value());
   const ModelRun run = run_on_model(s, p);
@@ -75,8 +76,15 @@ RC_GTEST_PROP(RandomScenarios, LinuxViolatesOnlyItsDocumentedQuirks, ()) {
   }
 }
 
-RC_GTEST_PROP(RandomScenarios, RunsAreDeterministicAndWellFormed, ()) {
-  const Profile& p = *find_profile("linux-x86_64");
+RC_GTEST_PROP(RandomScenarios, LinuxViolatesOnlyItsDocumentedQuirks, ()) {
+  violates_only_documented_quirks(*find_profile("linux-x86_64"));
+}
+
+RC_GTEST_PROP(RandomScenarios, LinuxAarch64ViolatesOnlyItsDocumentedQuirks, ()) {
+  violates_only_documented_quirks(*find_profile("linux-aarch64"));
+}
+
+void deterministic_and_well_formed(const Profile& p) {
   const Scenario s = *gen_scenario(p);
   RC_PRE(!unsupported_by_model(s).has_value());
   const ModelRun a = run_on_model(s, p);
@@ -90,6 +98,18 @@ RC_GTEST_PROP(RandomScenarios, RunsAreDeterministicAndWellFormed, ()) {
     RC_ASSERT(a.trace[i].kind != StopKind::exited);
     RC_ASSERT(a.trace[i].kind != StopKind::killed);
   }
+  // Stop lines spell the profile's registers.
+  for (const TraceLine& t : a.trace)
+    if (t.kind != StopKind::exited && t.kind != StopKind::killed && t.kind != StopKind::detached)
+      RC_ASSERT(t.arch == s.arch());
+}
+
+RC_GTEST_PROP(RandomScenarios, RunsAreDeterministicAndWellFormed, ()) {
+  deterministic_and_well_formed(*find_profile("linux-x86_64"));
+}
+
+RC_GTEST_PROP(RandomScenarios, Aarch64RunsAreDeterministicAndWellFormed, ()) {
+  deterministic_and_well_formed(*find_profile("linux-aarch64"));
 }
 
 TEST(SeededBug, RflagsAssignmentChangesTheTraceOfASteppedSetz) {

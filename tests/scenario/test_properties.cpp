@@ -30,7 +30,7 @@ Loc any_loc() {
              *rc::gen::oneOf(rc::gen::inRange<uint16_t>(0, 20), rc::gen::arbitrary<uint16_t>())};
 }
 
-Insn any_insn() {
+Insn any_insn_text() {
   const Op op = *rc::gen::element(Op::nop, Op::set_nr, Op::set_arg, Op::syscall, Op::int3, Op::cmp,
                                   Op::setz, Op::pushf, Op::or_tf, Op::and_tf, Op::popf);
   Insn i{op, 0, Arg::buf};
@@ -41,6 +41,12 @@ Insn any_insn() {
                             rc::gen::cast<int64_t>(rc::gen::arbitrary<int32_t>()));
   if (op == Op::set_arg) i.arg = *rc::gen::element(Arg::buf, Arg::sigusr1, Arg::sigusr2);
   return i;
+}
+
+// An instruction with a meaning on `arch`.
+Insn any_insn(Arch arch) {
+  return *rc::gen::suchThat(rc::gen::exec(any_insn_text),
+                            [arch](const Insn& i) { return !unsupported_on(arch, i); });
 }
 
 Action any_action() {
@@ -79,9 +85,9 @@ int any_signal() {
   return *rc::gen::oneOf(rc::gen::element(0, 4, 5, 9, 10, 11, 12, 19), rc::gen::inRange(0, 65));
 }
 
-// A line as format_trace_line and parse_trace_line agree on it: the fields its kind does not
-// print are left at their defaults.
-TraceLine any_trace_line() {
+// A line as format_trace_line and parse_trace_line agree on it: the fields its kind and
+// architecture do not print are left at their defaults.
+TraceLine any_trace_line(Arch arch) {
   TraceLine t;
   t.kind = *rc::gen::element(StopKind::initial, StopKind::syscall_enter, StopKind::syscall_exit,
                              StopKind::step, StopKind::breakpoint, StopKind::trap_notify,
@@ -106,16 +112,35 @@ TraceLine any_trace_line() {
                                 rc::gen::arbitrary<int>());
     t.op =
         *rc::gen::element(SyscallOp::none, SyscallOp::entry, SyscallOp::exit, SyscallOp::seccomp);
+    const uint64_t scratch =
+        *rc::gen::oneOf(rc::gen::elementOf(std::vector<uint64_t>{0, 1, UINT64_MAX}),
+                        rc::gen::arbitrary<uint64_t>());
+    t.arch = arch;
+    if (arch == Arch::aarch64) {
+      t.x0 = any_i64();
+      t.x8 = any_i64();
+      t.syscallno = any_i64();
+      t.x7 = scratch;
+      t.n = *rc::gen::arbitrary<bool>();
+      t.z = *rc::gen::arbitrary<bool>();
+      t.c = *rc::gen::arbitrary<bool>();
+      t.v = *rc::gen::arbitrary<bool>();
+      t.ss = *rc::gen::arbitrary<bool>();
+      break;
+    }
     t.rax = any_i64();
     t.orig_rax = any_i64();
-    t.rbx = *rc::gen::oneOf(rc::gen::elementOf(std::vector<uint64_t>{0, 1, UINT64_MAX}),
-                            rc::gen::arbitrary<uint64_t>());
+    t.rbx = scratch;
     t.tf = *rc::gen::arbitrary<bool>();
     t.zf = *rc::gen::arbitrary<bool>();
     t.cf = *rc::gen::arbitrary<bool>();
     break;
   }
   return t;
+}
+
+TraceLine any_trace_line_any_arch() {
+  return any_trace_line(*rc::gen::element(Arch::x86_64, Arch::aarch64));
 }
 
 template <typename T, typename F> std::vector<T> some(int max, F f) {
@@ -126,16 +151,19 @@ template <typename T, typename F> std::vector<T> some(int max, F f) {
 
 Scenario any_scenario() {
   Scenario s;
-  s.profile = *rc::gen::element<std::string>("linux-x86_64", "linux-6.1", "mutant_1.x");
+  s.profile = *rc::gen::element<std::string>("linux-x86_64", "linux-6.1", "mutant_1.x",
+                                             "linux-aarch64", "linux-aarch64~sys-getpid");
   s.options.tracesysgood = *rc::gen::arbitrary<bool>();
-  s.program = some<Insn>(12, any_insn);
-  s.handler = some<Insn>(4, any_insn);
+  const Arch arch = s.arch();
+  s.program = some<Insn>(12, [arch] { return any_insn(arch); });
+  s.handler = some<Insn>(4, [arch] { return any_insn(arch); });
   s.actions = some<Action>(8, any_action);
   if (*rc::gen::arbitrary<bool>()) {
     s.repeat = any_action();
     s.repeat_max = *rc::gen::oneOf(rc::gen::element(1, 100000), rc::gen::inRange(1, 100001));
   }
-  if (*rc::gen::arbitrary<bool>()) s.expect = some<TraceLine>(6, any_trace_line);
+  if (*rc::gen::arbitrary<bool>())
+    s.expect = some<TraceLine>(6, [arch] { return any_trace_line(arch); });
   return s;
 }
 
@@ -164,7 +192,7 @@ RC_GTEST_PROP(ScenarioProperties, BatchOfFormattedScenariosRoundTrips, ()) {
 }
 
 RC_GTEST_PROP(ScenarioProperties, TraceLinesRoundTrip, ()) {
-  const auto lines = some<TraceLine>(20, any_trace_line);
+  const auto lines = some<TraceLine>(20, any_trace_line_any_arch);
   for (const TraceLine& t : lines) {
     const std::string text = format_trace_line(t);
     const TraceParseResult r = parse_trace_line(text);
@@ -208,7 +236,9 @@ RC_GTEST_PROP(ScenarioProperties, TokenSoupNeverCrashes, ()) {
       "-1", "0x", "arg", "SIGUSR1", "buf", "syscall", "cont", "repeat", "max=", "max=5",
       "sig=", "sig=pass", "sig=SIGTRAP", "rax=", "rax=7", "rip=h", "rip=h1", "rip=outside", "tf=1",
       "=", "initial", "at=0", "sig=5", "code=0x85", "op=entry", "rax=pid", "orig_rax=-1", "rbx=0",
-      "flags=TF|ZF", "exited", "code=0", "written=1", "hang", "\r", "\t", "\xff", ":"));
+      "flags=TF|ZF", "exited", "code=0", "written=1", "hang", "\r", "\t", "\xff", ":",
+      "linux-aarch64", "x0=", "x0=pid", "x8=172", "syscallno=-1", "x7=1", "pstate=Z|SS",
+      "pstate=", "ss=1", "pc=h1", "code=pid", "pushf"));
   std::string text;
   for (const std::string& w : words) text += w + (w == "\n" ? "" : " ");
   check_outcome(text, parse_scenario(text, "soup"));

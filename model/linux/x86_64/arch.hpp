@@ -21,6 +21,8 @@ public:
 
   explicit Arch(const Profile& p) : fmask_(p.fmask), step_arm_assigns_(p.step_arm_assigns) {}
 
+  static constexpr ptmc::Arch kIsa = ptmc::Arch::x86_64; // how traces spell its registers
+
   // ---- The program as the code generator lays it out (kernel/codegen.cpp) --------------------
 
   // The handler block: the body, then `add rsp, 8; nr rt_sigreturn; syscall; jmp` back to the
@@ -74,6 +76,13 @@ public:
   }
 
   // ---- Syscalls -----------------------------------------------------------------------------
+
+  // x86 selects CONFIG_GENERIC_ENTRY: kernel/entry/common.c does the syscall work, and
+  // report_single_step skips the exit step report under SYSCALL_EMU.
+  static constexpr SyscallWorkRules kSyscallWork{RuleId::entry_work_captured, RuleId::entry_stop,
+                                                 RuleId::entry_emu_skips, RuleId::exit_step_report,
+                                                 RuleId::exit_trace_stop};
+  static bool exit_step_wanted(uint8_t w) { return (w & work::exit_trap) && !(w & work::emu); }
 
   // entry_SYSCALL_64: the CPU masked RFLAGS with the FMASK syscall_init programmed; the entry code
   // saves orig_ax and presets ax = -ENOSYS before any work.
@@ -129,6 +138,12 @@ public:
   }
 
   // ---- Exceptions ---------------------------------------------------------------------------
+
+  // Returning to user mode raises nothing by itself on x86: a TF set for the debugger traps
+  // after the next instruction, not before it.
+  std::optional<int16_t> return_to_user(Task&, RuleCtx&) const { return std::nullopt; }
+  // x86's arch_do_signal_or_restart calls get_signal with orig_ax as it is.
+  void before_signal(Task&, RuleCtx&) const {}
 
   void exception_entry(Task& t, RuleCtx& r) const {
     if (r.effect(RuleId::exc_orig_rax)) t.orig_rax = -1; // idtentry pushes -1 as orig_ax
@@ -206,9 +221,8 @@ inline void Arch::rt_sigreturn(Task& t, RuleCtx& r, Events& ev) const {
   if (r.effect(RuleId::sys_sigreturn_restores)) {
     const uint16_t flags =
         static_cast<uint16_t>(x86::rflags_from_sigframe<uint64_t>(t.regs.rflags, t.saved.rflags));
-    t.regs = t.saved;
+    t.regs = t.saved; // the peek too: the program at the restored rip is what it was
     t.regs.rflags = flags;
-    t.regs.peek = 0;
     t.in_handler = 0;
     t.saved = Frame{};
     ev.frame_replaced = true;
@@ -245,8 +259,9 @@ inline void Arch::disable_single_step(Task& t, RuleCtx& r) const {
 inline void Arch::handle_signal(Task& t, int sig, bool stepping, RuleCtx& r, Events& ev) const {
   if (stepping && r.effect(RuleId::sig_handler_disables_step)) disable_single_step(t, r);
   if (r.effect(RuleId::sig_handler_frame)) {
+    // The saved frame keeps the peek: it is what the explorer committed the instruction at the
+    // saved rip to be, and rt_sigreturn returns to that same instruction.
     t.saved = t.regs;
-    t.saved.peek = 0; // the peek is re-derived when the frame is restored
     t.regs.pc_space = static_cast<uint8_t>(Loc::Space::handler);
     t.regs.pc = 0;
     t.regs.rax = 0;
