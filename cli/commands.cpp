@@ -410,6 +410,7 @@ int cmd_check(const Args& args) {
                         {"rules_covered", rep.rules_covered.count()},
                         {"rules", rep.rules_total},
                         {"properties", props}};
+    if (rep.resumed_states) j["resumed_states"] = *rep.resumed_states;
     fmt::print("{}\n", j.dump(2));
   } else {
     const double rate = rep.main.seconds > 0 ? rep.main.states / rep.main.seconds : 0;

@@ -25,6 +25,7 @@ struct DiffSpec {
   bool quiet = false;
   kernel::TargetOptions target_options;
   size_t batch = 4000; // scenarios per agent run (one VM boot each on qemu)
+  unsigned jobs = 0;   // host: agents run side by side (0: one per core)
 };
 
 struct DiffCorpus {

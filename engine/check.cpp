@@ -391,7 +391,9 @@ template <class M> CheckReport check_model(const Profile& profile, const CheckOp
     if (options.fail_fast) limits.stop_on = unexpected;
     Exploration<MonitoredModel<M>> main(monitored, limits);
     const bool explored = ck.take_exploration(CheckPhase::graph_pass, main);
-    if (!explored && !ck.take_exploration(CheckPhase::main, main)) main.start();
+    const bool resumed_main = explored || ck.take_exploration(CheckPhase::main, main);
+    if (!resumed_main) main.start();
+    if (options.resume) report.resumed_states = resumed_main ? main.stats.states : 0;
     if (!explored) main.run(after_block(CheckPhase::main));
     report.main = main.stats;
     report.complete = report.complete && main.stats.complete;

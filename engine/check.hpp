@@ -64,6 +64,8 @@ struct CheckReport {
   unsigned threads = 1;
   bool interrupted = false;                      // stopped by `interrupt`; a checkpoint was written
   std::optional<std::string> checkpoint_written; // the last checkpoint written, if any
+  // --resume: the states of the main exploration the checkpoint held (0: it had none yet).
+  std::optional<uint64_t> resumed_states;
 };
 
 CheckReport check_profile(const Profile& profile, const CheckOptions& options);

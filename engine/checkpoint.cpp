@@ -32,7 +32,8 @@ uint64_t model_hash(const Profile& p) {
   for (const PropertyInfo& q : property_table())
     o << q.name << '|' << method_name(q.method) << '|' << q.definition << '\n';
   o << p.name << '|' << p.kernel << '|' << p.arch << '|' << p.fmask << '|' << p.step_arm_assigns
-    << '|' << p.signal_stop_writes_to_live << '|'
+    << '|' << p.signal_stop_writes_to_live << '|' << static_cast<int>(p.step_around_syscall) << '|'
+    << p.sysemu_step_reports_exit << '|'
     << (p.mutation ? std::string(rule_info(*p.mutation).name) : "-") << '\n';
   const Domain& d = p.domain;
   o << d.program_bound << '|';

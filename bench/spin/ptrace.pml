@@ -147,7 +147,8 @@ bit stack_depth;
 byte peek;
 byte rdi;
 bit rsp_moved; /* the handler's add rsp, 8 ran */
-/* The signal frame rt_sigreturn restores (its peek is always unknown). */
+/* The signal frame rt_sigreturn restores. It keeps the peek: the commitment about the
+   instruction at the saved rip travels with that rip (docs/state-vector.md). */
 int s_rax;
 short s_rflags;
 short s_stack_top;
@@ -158,6 +159,7 @@ byte s_rsi;
 bit s_stack_depth;
 byte s_rdi;
 bit s_rsp_moved;
+byte s_peek;
 /* The task. It starts at the SIGSTOP its child raised before instruction 0. */
 int orig_rax = -1;
 byte phase = STOPPED;
@@ -234,7 +236,7 @@ hidden byte pre_stop_shared;
 
 inline clear_saved_frame() {
   s_rax = 0; s_rflags = 0; s_stack_top = 0; s_pc_space = 0; s_pc = 0; s_rbx = 0; s_rsi = 0;
-  s_stack_depth = 0; s_rdi = 0; s_rsp_moved = 0
+  s_stack_depth = 0; s_rdi = 0; s_rsp_moved = 0; s_peek = 0
 }
 
 inline canonicalize() {
@@ -347,6 +349,7 @@ inline deliver() {
        rdi = the signal, rsi = &siginfo, rax = 0, nothing pushed */
     s_rax = rax; s_rflags = rflags; s_stack_top = stack_top; s_pc_space = pc_space; s_pc = pc;
     s_rbx = rbx; s_rsi = rsi; s_stack_depth = stack_depth; s_rdi = rdi; s_rsp_moved = rsp_moved;
+    s_peek = peek;
     pc_space = HANDLER; pc = 0; rax = 0; rdi = SIGUSR1; rsi = ARG_FRAMEPTR; stack_depth = 0;
     stack_top = 0; peek = 0; in_handler = 1; ev_frame_replaced = 1;
     rflags = rflags & ~TF;
@@ -471,7 +474,7 @@ inline syscall_body() {
       /* restore_sigcontext: the frame comes back; of the flags only CF, ZF and TF */
       rflags = (rflags & ~(CF | ZF | TF)) | (s_rflags & (CF | ZF | TF));
       rax = s_rax; stack_top = s_stack_top; pc_space = s_pc_space; pc = s_pc; rbx = s_rbx;
-      rsi = s_rsi; stack_depth = s_stack_depth; rdi = s_rdi; rsp_moved = s_rsp_moved; peek = 0;
+      rsi = s_rsi; stack_depth = s_stack_depth; rdi = s_rdi; rsp_moved = s_rsp_moved; peek = s_peek;
       in_handler = 0; clear_saved_frame(); ev_frame_replaced = 1;
       orig_rax = -1
     fi
@@ -800,9 +803,9 @@ inline finish() {
 
 /* -DDUMP (with pan -DPRINTF): print every state a transition reaches, for comparing state sets */
 #ifdef DUMP
-#define AFTER printf("S %d %d %d %d %d %d %d %d %d %d | %d %d %d %d %d %d %d %d %d %d | %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d\n", \
+#define AFTER printf("S %d %d %d %d %d %d %d %d %d %d | %d %d %d %d %d %d %d %d %d %d %d | %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d\n", \
   rax, rflags, stack_top, pc_space, pc, rbx, rsi, stack_depth, peek, rdi, \
-  s_rax, s_rflags, s_stack_top, s_pc_space, s_pc, s_rbx, s_rsi, s_stack_depth, s_rdi, s_rsp_moved, \
+  s_rax, s_rflags, s_stack_top, s_pc_space, s_pc, s_rbx, s_rsi, s_stack_depth, s_rdi, s_rsp_moved, s_peek, \
   rsp_moved, orig_rax, phase, why, stop_sig, stop_code, stop_op, work, entry_work, pending, trap_code, \
   in_handler, traced, tracesysgood, written, exit_value, pending_si_kernel, pending_shared, stop_shared)
 #else
