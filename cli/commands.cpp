@@ -2,12 +2,19 @@
 #include "cli/diff_core.hpp"
 
 #include "cli/options.hpp"
+#include "cli/redox_smp.hpp"
+#include "common/atomic_file.hpp"
 #include "engine/check.hpp"
 #include "engine/checkpoint.hpp"
 #include "engine/runner.hpp"
 #include "kernel/target.hpp"
 #include "model/profile.hpp"
+#include "model/redox/smp/model.hpp"
+#include "model/redox/smp/scenario.hpp"
+#include "model/redox/smp/variants.hpp"
 #include "props/properties.hpp"
+#include "report/numbers.hpp"
+#include "report/recorded_data.hpp"
 #include "scenario/scenario.hpp"
 
 #include <fmt/core.h>
@@ -25,6 +32,12 @@ namespace po = boost::program_options;
 
 bool stderr_is_terminal() {
   return isatty(STDERR_FILENO) != 0;
+}
+
+int write_failed(const std::string& command, const WriteError& e) {
+  fmt::print(stderr, "ptmc {}: error: {}{}\n", command, e.message,
+             e.out_of_space ? " (the previous file, if any, is unchanged)" : "");
+  return e.out_of_space ? kLimit : kBadInput;
 }
 
 uint64_t parse_size(const std::string& text) {
@@ -52,22 +65,17 @@ uint64_t parse_size(const std::string& text) {
   return static_cast<uint64_t>(value * mult);
 }
 
-namespace {
-
-std::string human_bytes(uint64_t b) {
-  if (b >= (1ull << 30)) return fmt::format("{:.2f} GiB", b / double(1ull << 30));
-  if (b >= (1ull << 20)) return fmt::format("{:.1f} MiB", b / double(1ull << 20));
-  return fmt::format("{:.0f} KiB", b / 1024.0);
-}
-
-std::string with_commas(uint64_t n) {
-  std::string s = std::to_string(n), out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (i && (s.size() - i) % 3 == 0) out += ',';
-    out += s[i];
+int check_exit_code(bool unexpected_violation, bool complete) {
+  if (unexpected_violation) return kViolation;
+  if (!complete) {
+    fmt::print(stderr, "ptmc check: a limit stopped the exploration; 'holds' became 'unknown' "
+                       "where the space was not covered\n");
+    return kLimit;
   }
-  return out;
+  return kOk;
 }
+
+namespace {
 
 const Profile& profile_or_throw(const std::string& name) {
   if (const Profile* p = find_profile(name)) return *p;
@@ -158,6 +166,10 @@ void add_limit_options(po::options_description& d) {
 // ---- profiles, props, rules ------------------------------------------------------------------
 
 namespace {
+std::string_view level_name(Level l) {
+  return l == Level::interface ? "interface" : "concurrent";
+}
+
 std::vector<std::string> layer_paths(const Profile& p) {
   std::vector<std::string> out;
   for (Layer l : p.layers) out.emplace_back(layer_info(l).path);
@@ -175,18 +187,27 @@ int cmd_profiles(const Args& args) {
     for (const auto& p : profiles())
       j.push_back({{"name", p.name},
                    {"parent", p.parent},
+                   {"kernel", p.kernel},
                    {"arch", p.arch},
+                   {"level", level_name(p.level)},
                    {"summary", p.summary},
                    {"layers", layer_paths(p)},
                    {"bound", p.domain.program_bound}});
     fmt::print("{}\n", j.dump(2));
     return kOk;
   }
-  size_t width = 0;
-  for (const auto& p : profiles()) width = std::max(width, p.name.size());
+  // `interface`: one tracer, one tracee, each kernel entry atomic; `concurrent`: kernel threads
+  // interleaved on several CPUs (docs/redox-model.md, docs/redox-smp.md).
+  size_t width = std::string_view("profile").size();
+  size_t kwidth = std::string_view("kernel").size();
+  for (const auto& p : profiles()) {
+    width = std::max(width, p.name.size());
+    kwidth = std::max(kwidth, p.kernel.size());
+  }
+  fmt::print("{:<{}} {:<{}} {:<10} {}\n", "profile", width, "kernel", kwidth, "level", "summary");
   for (const auto& p : profiles())
-    fmt::print("{:<{}} {}{}\n", p.name, width, p.summary,
-               p.parent.empty() ? "" : " [delta on " + p.parent + "]");
+    fmt::print("{:<{}} {:<{}} {:<10} {}{}\n", p.name, width, p.kernel, kwidth, level_name(p.level),
+               p.summary, p.parent.empty() ? "" : " [delta on " + p.parent + "]");
   return kOk;
 }
 
@@ -197,21 +218,48 @@ int cmd_props(const Args& args) {
   if (!parse_options(args, d, nullptr, vm)) return kOk;
   if (vm.count("json")) {
     nlohmann::json j = nlohmann::json::array();
-    for (const auto& p : property_table())
+    for (const auto& p : property_table()) {
+      nlohmann::json on = nlohmann::json::array();
+      if (p.kernels & kernels::on_linux) on.push_back("linux");
+      if (p.kernels & kernels::on_redox) on.push_back("redox");
       j.push_back({{"name", p.name},
                    {"method", method_name(p.method)},
                    {"meaning", p.meaning},
                    {"definition", p.definition},
-                   {"tracer_visible", p.tracer_visible}});
+                   {"tracer_visible", p.tracer_visible},
+                   {"kernels", on},
+                   {"redox_definition", p.redox_definition}});
+    }
     fmt::print("{}\n", j.dump(2));
     return kOk;
   }
   for (const auto& p : property_table()) {
-    fmt::print("{:<28} [{}] {}\n", p.name, method_name(p.method), p.meaning);
+    const bool for_linux = p.kernels & kernels::on_linux;
+    const bool for_redox = p.kernels & kernels::on_redox;
+    const std::string_view where = for_linux && for_redox ? ""
+                                   : for_linux            ? " (Linux only)"
+                                                          : " (Redox only)";
+    fmt::print("{:<28} [{}] {}{}\n", p.name, method_name(p.method), p.meaning, where);
+    if (!vm.count("verbose")) continue;
+    if (for_linux) fmt::print("    {}\n", p.definition);
+    if (for_redox) fmt::print("    {}{}\n", for_linux ? "On Redox: " : "", p.redox_definition);
+    fmt::print("\n");
+  }
+  fmt::print("\nproperties of the concurrent (Redox SMP) profiles:\n");
+  for (const auto& p : redox_smp::prop_table()) {
+    fmt::print("{:<28} {}\n", p.name, p.meaning);
     if (vm.count("verbose")) fmt::print("    {}\n\n", p.definition);
   }
   return kOk;
 }
+
+namespace {
+// How a layer's rules are confirmed (model/rules.hpp layer_confirmed_by_source_only).
+std::string_view confirmation(Layer l) {
+  return layer_confirmed_by_source_only(l) ? "source only (no kernel to run)"
+                                           : "differential runs on real kernels";
+}
+} // namespace
 
 int cmd_rules(const Args& args) {
   po::options_description d("ptmc rules [--profile P] [--layer L]: list the model's rules, layer "
@@ -245,24 +293,35 @@ int cmd_rules(const Args& args) {
                    {"layer", layer_info(r.layer).path},
                    {"kind", rule_kind_name(r.kind)},
                    {"source", r.source},
-                   {"summary", r.summary}});
+                   {"summary", r.summary},
+                   {"confirmed_by", confirmation(r.layer)}});
       continue;
     }
     if (current != r.layer) {
-      fmt::print("{}{} ({})\n", current ? "\n" : "", layer_info(r.layer).path,
-                 layer_info(r.layer).title);
+      fmt::print("{}{} ({}; confirmed by {})\n", current ? "\n" : "", layer_info(r.layer).path,
+                 layer_info(r.layer).title, confirmation(r.layer));
       current = r.layer;
     }
     fmt::print("  {:<32} {:<8} {}\n  {:<32} {:<8} {}\n", r.name, rule_kind_name(r.kind), r.summary,
                "", "", r.source);
   }
   if (vm.count("json")) fmt::print("{}\n", j.dump(2));
+  // A concurrent Redox profile's steps cite a line of Redox at a commit each; list them too.
+  if (vm.count("profile") && !vm.count("json"))
+    if (const auto* v = redox_smp::find_variant(vm["profile"].as<std::string>())) {
+      const auto& k = redox_smp::SmpModel(v->version, v->domain, false).code();
+      fmt::print("\nthe steps of {} (redox-os/kernel; docs/redox-smp-sources.md):\n", k.summary);
+      for (const auto& s : k.rules)
+        fmt::print("  {} {}:{} {}: {}\n", s.commit, s.file, s.line, s.function, s.text);
+    }
   return kOk;
 }
 
 // ---- explore --------------------------------------------------------------------------------
 
 int cmd_explore(const Args& args) {
+  if (const auto name = profile_argument(args); name && is_concurrent_profile(*name))
+    return smp_explore(args);
   po::options_description d("ptmc explore --profile P [options]: explore a profile's state space");
   add_limit_options(d);
   d.add_options()("dot", po::value<std::string>(),
@@ -278,10 +337,7 @@ int cmd_explore(const Args& args) {
   if (vm.count("dot")) dot = vm["dot"].as<std::string>();
   const auto r = explore_profile(profile, o, dot);
   clear_progress_line();
-  if (r.dot_error) {
-    fmt::print(stderr, "ptmc explore: error: {}\n", *r.dot_error);
-    return kBadInput;
-  }
+  if (r.dot_error) return write_failed("explore", *r.dot_error);
   const double rate = r.stats.seconds > 0 ? r.stats.states / r.stats.seconds : 0;
   if (vm.count("json")) {
     nlohmann::json j = {{"profile", profile.name},
@@ -325,7 +381,20 @@ int cmd_explore(const Args& args) {
 
 // ---- check ----------------------------------------------------------------------------------
 
+namespace {
+// The rules of the profile's layers that no explored transition consulted.
+nlohmann::json not_exercised(const Profile& profile, const CheckReport& rep) {
+  nlohmann::json out = nlohmann::json::array();
+  const RuleSet missing = profile.rules() & ~rep.rules_covered;
+  for (const RuleInfo& r : rule_table())
+    if (missing.test(static_cast<size_t>(r.id))) out.push_back(r.name);
+  return out;
+}
+} // namespace
+
 int cmd_check(const Args& args) {
+  if (const auto name = profile_argument(args); name && is_concurrent_profile(*name))
+    return smp_check(args);
   po::options_description d("ptmc check --profile P [options]: decide every property");
   add_limit_options(d);
   d.add_options()("property", po::value<std::vector<std::string>>(),
@@ -335,7 +404,9 @@ int cmd_check(const Args& args) {
       "write a checkpoint to this file periodically and on SIGINT/SIGTERM (then stop)")(
       "checkpoint-every", po::value<double>(), "seconds between checkpoints (default 300)")(
       "resume", po::value<std::string>(),
-      "continue from this checkpoint (and keep checkpointing to it)")("json", "print JSON");
+      "continue from this checkpoint (and keep checkpointing to it)")("json", "print JSON")(
+      "record", po::value<std::string>(),
+      "also write the JSON, with the command, date and kernel, to this data file");
   po::variables_map vm;
   if (!parse_options(args, d, nullptr, vm)) return kOk;
   const Profile& profile = profile_or_throw(vm["profile"].as<std::string>());
@@ -376,7 +447,7 @@ int cmd_check(const Args& args) {
   bool unexpected = false;
   for (const auto& r : rep.results) unexpected |= r.verdict == Verdict::violated;
 
-  if (vm.count("json")) {
+  if (vm.count("json") || vm.count("record")) {
     nlohmann::json props = nlohmann::json::array();
     for (const auto& r : rep.results) {
       nlohmann::json p = {{"property", property_info(r.property).name},
@@ -409,10 +480,17 @@ int cmd_check(const Args& args) {
                         {"rss_peak_bytes", rep.rss_peak_bytes},
                         {"rules_covered", rep.rules_covered.count()},
                         {"rules", rep.rules_total},
+                        {"rules_not_exercised", not_exercised(profile, rep)},
                         {"properties", props}};
     if (rep.resumed_states) j["resumed_states"] = *rep.resumed_states;
-    fmt::print("{}\n", j.dump(2));
-  } else {
+    if (vm.count("record"))
+      if (auto e =
+              report::write_record(vm["record"].as<std::string>(),
+                                   report::record_header("check", command_line("check", args)), j))
+        return write_failed("check", *e);
+    if (vm.count("json")) fmt::print("{}\n", j.dump(2));
+  }
+  if (!vm.count("json")) {
     const double rate = rep.main.seconds > 0 ? rep.main.states / rep.main.seconds : 0;
     fmt::print("profile {}, program bound {}\n", rep.profile, rep.bound);
     fmt::print(
@@ -443,18 +521,14 @@ int cmd_check(const Args& args) {
       fmt::print("{}", format_scenario(*r.counterexample));
     }
   }
-  if (unexpected) return kViolation;
-  if (!rep.complete) {
-    fmt::print(stderr, "ptmc check: a limit stopped the exploration; 'holds' became 'unknown' "
-                       "where the space was not covered\n");
-    return kLimit;
-  }
-  return kOk;
+  return check_exit_code(unexpected, rep.complete);
 }
 
 // ---- run ------------------------------------------------------------------------------------
 
-std::optional<Scenario> load_scenario(const std::string& path, int& exit_code) {
+// The scenarios of one file: one, or several back to back (a batch, such as a report's
+// witnesses/PROFILE.ptmc). In a batch each scenario's source is "FILE#N", N counting from 0.
+std::optional<std::vector<Scenario>> load_scenarios(const std::string& path, int& exit_code) {
   std::ifstream f(path);
   if (!f) {
     fmt::print(stderr, "ptmc: error: cannot read '{}'\n", path);
@@ -463,19 +537,25 @@ std::optional<Scenario> load_scenario(const std::string& path, int& exit_code) {
   }
   std::stringstream ss;
   ss << f.rdbuf();
-  auto parsed = parse_scenario(ss.str(), path);
+  auto parsed = parse_batch(ss.str(), path);
+  if (!parsed.error && parsed.scenarios.empty())
+    parsed.error = parse_scenario(ss.str(), path).error; // the single-file message for no header
   if (parsed.error) {
     fmt::print(stderr, "{}\n", parsed.error->what());
     exit_code = kBadInput;
     return std::nullopt;
   }
-  if (!find_profile(parsed.scenario->profile)) {
-    fmt::print(stderr, "{}: error: unknown profile '{}' (see 'ptmc profiles')\n", path,
-               parsed.scenario->profile);
-    exit_code = kBadInput;
-    return std::nullopt;
+  for (size_t i = 0; i < parsed.scenarios.size(); ++i) {
+    Scenario& s = parsed.scenarios[i];
+    if (parsed.scenarios.size() > 1) s.source = fmt::format("{}#{}", path, i);
+    if (!find_profile(s.profile)) {
+      fmt::print(stderr, "{}: error: unknown profile '{}' (see 'ptmc profiles')\n", s.source,
+                 s.profile);
+      exit_code = kBadInput;
+      return std::nullopt;
+    }
   }
-  return parsed.scenario;
+  return std::move(parsed.scenarios);
 }
 
 nlohmann::json trace_json(const Trace& t) {
@@ -497,94 +577,189 @@ nlohmann::json trace_json(const Trace& t) {
   return a;
 }
 
-int cmd_run(const Args& args) {
-  po::options_description d("ptmc run FILE --on TARGET [options]: run a scenario");
-  d.add_options()("file", po::value<std::string>()->required(),
-                  "scenario file")("on", po::value<std::string>()->default_value("model"),
-                                   "model, host, qemu-x86_64 or qemu-aarch64")(
-      "kernel", po::value<std::string>(),
-      "qemu targets: boot this kernel image instead of Debian's")(
-      "timeout", po::value<double>()->default_value(2.0), "seconds for each wait on the tracee")(
-      "profile,p", po::value<std::string>(),
-      "run the model with this profile instead of the file's")("json", "print JSON");
-  po::positional_options_description pos;
-  pos.add("file", 1);
-  po::variables_map vm;
-  if (!parse_options(args, d, &pos, vm)) return kOk;
-  int code = kOk;
-  auto scenario = load_scenario(vm["file"].as<std::string>(), code);
-  if (!scenario) return code;
-  if (vm.count("profile"))
-    scenario->profile = profile_or_throw(vm["profile"].as<std::string>()).name;
-  const std::string target = vm["on"].as<std::string>();
+namespace {
 
+// One scenario's run on one target, as cmd_run prints it.
+struct RunOutput {
+  const Scenario* scenario = nullptr;
   Trace trace;
   std::vector<RunViolation> violations;
-  std::string where = target, kernel_release;
-  if (target == "model") {
-    const ModelRun run = run_on_model(*scenario, *find_profile(scenario->profile));
-    if (run.error) {
-      fmt::print(stderr, "{}: error: the model cannot run this scenario: {}\n", scenario->source,
-                 *run.error);
-      return kBadInput;
+  std::string where;
+  int code = kOk; // this scenario's own exit code
+};
+
+void print_run(const RunOutput& r, bool json_wanted, nlohmann::json& all, const std::string& target,
+               const std::string& kernel_release) {
+  const Scenario& scenario = *r.scenario;
+  std::optional<size_t> diff;
+  if (scenario.expect) diff = first_difference(*scenario.expect, r.trace);
+  if (json_wanted) {
+    nlohmann::json j = {
+        {"scenario", scenario.source}, {"target", target}, {"trace", trace_json(r.trace)}};
+    if (!kernel_release.empty()) j["kernel"] = kernel_release;
+    nlohmann::json vs = nlohmann::json::array();
+    for (const auto& v : r.violations)
+      vs.push_back({{"property", property_info(v.property).name}, {"line", v.trace_line}});
+    j["violations"] = vs;
+    if (scenario.expect) j["matches_expect"] = !diff.has_value();
+    all.push_back(j);
+    return;
+  }
+  fmt::print("# {} on {}\n", scenario.source, r.where);
+  for (const auto& line : r.trace) fmt::print("{}\n", format_trace_line(line));
+  for (const auto& v : r.violations)
+    fmt::print("# violates {} at trace line {}\n", property_info(v.property).name,
+               v.trace_line + 1);
+  if (diff) {
+    fmt::print("# differs from expect: at line {}\n", *diff + 1);
+    fmt::print("#   expected: {}\n", *diff < scenario.expect->size()
+                                         ? format_trace_line((*scenario.expect)[*diff])
+                                         : "(end)");
+    fmt::print("#   actual:   {}\n",
+               *diff < r.trace.size() ? format_trace_line(r.trace[*diff]) : "(end)");
+  } else if (scenario.expect) {
+    fmt::print("# matches expect\n");
+  }
+}
+
+} // namespace
+
+int cmd_run(const Args& args) {
+  // A scenario for a concurrent profile is an interleaving; it has its own format and runner.
+  for (const auto& a : args) {
+    if (a.empty() || a[0] == '-') continue;
+    std::ifstream f(a);
+    if (!f) break;
+    std::stringstream ss;
+    ss << f.rdbuf();
+    const std::string text = ss.str();
+    if (const auto name = redox_smp::scenario_profile(text); name && is_concurrent_profile(*name))
+      return smp_run(a, text, args);
+    break;
+  }
+  po::options_description d("ptmc run FILE... --on TARGET [options]: run scenarios");
+  d.add_options()("file", po::value<std::vector<std::string>>()->required(),
+                  "scenario files (a file may hold several scenarios back to back); on a kernel "
+                  "target they run as one batch")("on",
+                                                  po::value<std::string>()->default_value("model"),
+                                                  "model, host, qemu-x86_64 or qemu-aarch64")(
+      "kernel", po::value<std::string>(),
+      "qemu targets: boot this kernel image instead of Debian's")(
+      "only", po::value<size_t>(),
+      "run only scenario N (counting from 0) of each file, e.g. edge eN of a report's "
+      "witnesses/PROFILE.ptmc")("timeout", po::value<double>()->default_value(2.0),
+                                "seconds for each wait on the tracee")(
+      "profile,p", po::value<std::string>(),
+      "run the model with this profile instead of the file's")(
+      "record", po::value<std::string>(),
+      "kernel targets: also write the traces to this data file (for ptmc report)")(
+      "json", "print JSON (an array when several files are given)");
+  po::positional_options_description pos;
+  pos.add("file", -1);
+  po::variables_map vm;
+  if (!parse_options(args, d, &pos, vm)) return kOk;
+  const auto files = vm["file"].as<std::vector<std::string>>();
+  std::vector<Scenario> scenarios;
+  for (const auto& file : files) {
+    int code = kOk;
+    auto loaded = load_scenarios(file, code);
+    if (!loaded) return code;
+    if (vm.count("only")) {
+      const size_t n = vm["only"].as<size_t>();
+      if (n >= loaded->size())
+        throw UsageError(fmt::format("--only {}: {} holds {} scenario(s), numbered from 0", n, file,
+                                     loaded->size()));
+      *loaded = {std::move((*loaded)[n])};
     }
-    trace = run.trace;
-    violations = run.violations;
-    where = "model:" + scenario->profile;
+    for (auto& scenario : *loaded) {
+      if (vm.count("profile"))
+        scenario.profile = profile_or_throw(vm["profile"].as<std::string>()).name;
+      scenarios.push_back(std::move(scenario));
+    }
+  }
+  const std::string target = vm["on"].as<std::string>();
+  if (vm.count("record") && !kernel::is_target(target))
+    throw UsageError("--record keeps kernel traces; give --on host or a qemu target");
+
+  std::vector<RunOutput> runs(scenarios.size());
+  std::string kernel_release;
+  if (target == "model") {
+    for (size_t i = 0; i < scenarios.size(); ++i) {
+      const Scenario& sc = scenarios[i];
+      const ModelRun run = run_on_model(sc, *find_profile(sc.profile));
+      if (run.error) {
+        fmt::print(stderr, "{}: error: the model cannot run this scenario: {}\n", sc.source,
+                   *run.error);
+        return kBadInput;
+      }
+      runs[i] = RunOutput{&sc, run.trace, run.violations, "model:" + sc.profile, kOk};
+    }
   } else if (kernel::is_target(target)) {
-    if (const auto why = cli::target_arch_mismatch(*find_profile(scenario->profile), target))
-      throw UsageError(scenario->source + ": " + *why);
+    for (const Scenario& sc : scenarios) {
+      const Profile& profile = *find_profile(sc.profile);
+      if (const auto why = cli::no_target_for_kernel(profile))
+        throw UsageError(sc.source + ": " + *why);
+      if (const auto why = cli::target_arch_mismatch(profile, target))
+        throw UsageError(sc.source + ": " + *why);
+    }
     kernel::TargetOptions to;
     if (vm.count("kernel")) to.kernel_image = vm["kernel"].as<std::string>();
     to.wait_timeout_s = vm["timeout"].as<double>();
-    const auto res = kernel::run_on_target(target, {*scenario}, to);
+    const auto res = kernel::run_on_target(target, scenarios, to);
     kernel_release = res.kernel_release;
     if (res.error) fmt::print(stderr, "ptmc run: {}: {}\n", target, *res.error);
     if (res.outcomes.empty()) return kBadInput;
-    const auto& o = res.outcomes.front();
-    trace = o.trace;
-    if (o.status != kernel::OutcomeStatus::ok) {
-      fmt::print(stderr, "ptmc run: {} on {}: {}\n", scenario->source, target, o.message);
+    const std::string where =
+        target + (kernel_release.empty() ? "" : " (Linux " + kernel_release + ")");
+    for (size_t i = 0; i < scenarios.size(); ++i) {
+      runs[i].scenario = &scenarios[i];
+      runs[i].where = where;
+      if (i >= res.outcomes.size()) {
+        fmt::print(stderr, "ptmc run: {} on {}: no result\n", scenarios[i].source, target);
+        runs[i].code = kLimit;
+        continue;
+      }
+      const auto& o = res.outcomes[i];
+      runs[i].trace = o.trace;
+      if (o.status != kernel::OutcomeStatus::ok) {
+        fmt::print(stderr, "ptmc run: {} on {}: {}\n", scenarios[i].source, target, o.message);
+        if (o.trace.empty()) runs[i].code = kLimit;
+      }
     }
-    where = target + (kernel_release.empty() ? "" : " (Linux " + kernel_release + ")");
-    if (o.status != kernel::OutcomeStatus::ok && trace.empty()) return kLimit;
+    if (vm.count("record")) {
+      nlohmann::json recorded = nlohmann::json::array();
+      for (size_t i = 0; i < scenarios.size(); ++i) {
+        if (runs[i].code != kOk) continue;
+        Scenario key = scenarios[i];
+        key.expect.reset();
+        recorded.push_back({{"source", scenarios[i].source},
+                            {"scenario", format_scenario(key)},
+                            {"trace", report::trace_lines(runs[i].trace)}});
+      }
+      if (auto e = report::write_record(
+              vm["record"].as<std::string>(),
+              report::record_header("runs", command_line("run", args)),
+              {{"target", target}, {"kernel", kernel_release}, {"runs", recorded}}))
+        return write_failed("run", *e);
+    }
   } else {
     std::string known = "model";
     for (const auto& t : kernel::target_names()) known += ", " + t;
     throw UsageError("unknown target '" + target + "' (known: " + known + ")");
   }
 
-  std::optional<size_t> diff;
-  if (scenario->expect) diff = first_difference(*scenario->expect, trace);
-
-  if (vm.count("json")) {
-    nlohmann::json j = {
-        {"scenario", scenario->source}, {"target", target}, {"trace", trace_json(trace)}};
-    if (!kernel_release.empty()) j["kernel"] = kernel_release;
-    nlohmann::json vs = nlohmann::json::array();
-    for (const auto& v : violations)
-      vs.push_back({{"property", property_info(v.property).name}, {"line", v.trace_line}});
-    j["violations"] = vs;
-    if (scenario->expect) j["matches_expect"] = !diff.has_value();
-    fmt::print("{}\n", j.dump(2));
-  } else {
-    fmt::print("# {} on {}\n", scenario->source, where);
-    for (const auto& line : trace) fmt::print("{}\n", format_trace_line(line));
-    for (const auto& v : violations)
-      fmt::print("# violates {} at trace line {}\n", property_info(v.property).name,
-                 v.trace_line + 1);
-    if (diff) {
-      fmt::print("# differs from expect: at line {}\n", *diff + 1);
-      fmt::print("#   expected: {}\n", *diff < scenario->expect->size()
-                                           ? format_trace_line((*scenario->expect)[*diff])
-                                           : "(end)");
-      fmt::print("#   actual:   {}\n",
-                 *diff < trace.size() ? format_trace_line(trace[*diff]) : "(end)");
-    } else if (scenario->expect) {
-      fmt::print("# matches expect\n");
-    }
+  int code = kOk;
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto& r : runs) {
+    if (!r.scenario) continue;
+    print_run(r, vm.count("json") > 0, all, target, kernel_release);
+    int c = r.code;
+    if (c == kOk && r.scenario->expect && first_difference(*r.scenario->expect, r.trace))
+      c = kViolation;
+    code = std::max(code, c);
   }
-  return diff ? kViolation : kOk;
+  if (vm.count("json")) fmt::print("{}\n", (scenarios.size() == 1 ? all.front() : all).dump(2));
+  return code;
 }
 
 } // namespace ptmc::cli

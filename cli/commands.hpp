@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+namespace ptmc {
+struct WriteError;
+} // namespace ptmc
+
 namespace ptmc::cli {
 
 inline constexpr int kOk = 0;
@@ -27,10 +31,27 @@ int cmd_check(const Args& args);
 int cmd_run(const Args& args);
 int cmd_diff(const Args& args);
 int cmd_mutate(const Args& args);
+int cmd_report(const Args& args);
+int cmd_compare(const Args& args);
 int cmd_crossarch(const Args& args);
+int cmd_security(const Args& args); // cli/security.cpp
+int cmd_rfc(const Args& args);      // cli/rfc.cpp
 
 // Shared helpers.
+// The command line after `ptmc`, for a data file's record of what produced it.
+inline Args command_line(const std::string& command, const Args& args) {
+  Args out{command};
+  out.insert(out.end(), args.begin(), args.end());
+  return out;
+}
+
+// Says that an output file could not be written; returns the exit code: kLimit for a full disk
+// or a file-size limit, kBadInput otherwise (no such directory, no permission).
+int write_failed(const std::string& command, const WriteError& e);
 uint64_t parse_size(const std::string& text); // "8G", "512M", "4096"
+// check's exit code: 1 for a violation the profile does not expect, else 3 if a limit stopped
+// the exploration (said on stderr), else 0.
+int check_exit_code(bool unexpected_violation, bool complete);
 bool stderr_is_terminal();
 
 } // namespace ptmc::cli

@@ -3,8 +3,10 @@
 #include "cli/commands.hpp"
 #include "cli/diff_core.hpp"
 #include "cli/options.hpp"
+#include "common/atomic_file.hpp"
 #include "engine/runner.hpp"
 #include "model/models.hpp"
+#include "report/recorded_data.hpp"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -12,7 +14,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fmt/format.h>
-#include <fstream>
 
 namespace ptmc::cli {
 
@@ -113,7 +114,10 @@ int cmd_diff(const Args& args) {
       "jobs", po::value<int>(), "host: agents run side by side (default: one per core)")(
       "examples", po::value<int>()->default_value(3), "disagreements to minimize and show")(
       "json", "print JSON")("report", po::value<std::string>(),
-                            "write a Markdown report to this file")("quiet,q", "no progress");
+                            "write a Markdown report to this file")(
+      "record", po::value<std::string>(),
+      "write the results, with each rule's number of confirming scenarios, to this data file "
+      "(for ptmc report)")("quiet,q", "no progress");
   po::variables_map vm;
   if (!parse_options(args, d, nullptr, vm)) return kOk;
 
@@ -121,6 +125,7 @@ int cmd_diff(const Args& args) {
   const std::string pname = vm["profile"].as<std::string>();
   spec.profile = find_profile(pname);
   if (!spec.profile) throw UsageError("unknown profile '" + pname + "'");
+  if (const auto why = no_target_for_kernel(*spec.profile)) throw UsageError(*why);
   spec.target = vm["on"].as<std::string>();
   if (!kernel::is_target(spec.target))
     throw UsageError("unknown target '" + spec.target + "' (host, qemu-x86_64, qemu-aarch64)");
@@ -178,21 +183,23 @@ int cmd_diff(const Args& args) {
       unconfirmed.push_back(std::string(r.name));
 
   const double rate = corpus.seconds > 0 ? corpus.scenarios.size() / corpus.seconds : 0;
+  // What --json prints and --record keeps.
+  nlohmann::json summary = {{"profile", spec.profile->name},
+                            {"target", spec.target},
+                            {"kernel", corpus.kernel_release},
+                            {"accel", corpus.accel},
+                            {"scenarios", corpus.scenarios.size()},
+                            {"compared", out.compared},
+                            {"agree", out.agree},
+                            {"disagree", out.disagree},
+                            {"kernel_failed", out.kernel_failed},
+                            {"model_refused", out.model_refused},
+                            {"seconds", corpus.seconds},
+                            {"seconds_boot", corpus.seconds_boot},
+                            {"unconfirmed_rules", unconfirmed},
+                            {"errors", corpus.errors}};
   if (vm.count("json")) {
-    nlohmann::json j = {{"target", spec.target},
-                        {"kernel", corpus.kernel_release},
-                        {"accel", corpus.accel},
-                        {"scenarios", corpus.scenarios.size()},
-                        {"compared", out.compared},
-                        {"agree", out.agree},
-                        {"disagree", out.disagree},
-                        {"kernel_failed", out.kernel_failed},
-                        {"model_refused", out.model_refused},
-                        {"seconds", corpus.seconds},
-                        {"seconds_boot", corpus.seconds_boot},
-                        {"unconfirmed_rules", unconfirmed},
-                        {"errors", corpus.errors}};
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", summary.dump(2));
   } else {
     fmt::print("ptmc diff: model {} against {} ({}{})\n", spec.profile->name, spec.target,
                corpus.kernel_release.empty() ? "kernel unknown" : "Linux " + corpus.kernel_release,
@@ -226,13 +233,26 @@ int cmd_diff(const Args& args) {
     }
   }
   if (vm.count("report")) {
-    std::ofstream f(vm["report"].as<std::string>());
-    f << "# Differential run: " << spec.profile->name << " against " << kernel_name << "\n\n"
-      << corpus.scenarios.size() << " scenarios, " << out.agree << " agree, " << out.disagree
-      << " disagree, " << out.kernel_failed << " failed on the kernel.\n\nUnconfirmed rules: "
-      << (unconfirmed.empty() ? std::string("none")
-                              : fmt::format("{}", fmt::join(unconfirmed, ", ")))
-      << "\n";
+    const std::string report = fmt::format(
+        "# Differential run: {} against {}\n\n{} scenarios, {} agree, {} disagree, {} failed on "
+        "the kernel, {} refused by the model.\n\nUnconfirmed rules: {}\n",
+        spec.profile->name, kernel_name, corpus.scenarios.size(), out.agree, out.disagree,
+        out.kernel_failed, out.model_refused,
+        unconfirmed.empty() ? std::string("none")
+                            : fmt::format("{}", fmt::join(unconfirmed, ", ")));
+    if (auto e = write_file_atomically(vm["report"].as<std::string>(), report))
+      return write_failed("diff", *e);
+  }
+  if (vm.count("record")) {
+    nlohmann::json confirmations = nlohmann::json::object();
+    for (const auto& r : rule_table())
+      if (own.test(static_cast<size_t>(r.id)))
+        confirmations[std::string(r.name)] = out.confirmations[static_cast<size_t>(r.id)];
+    summary["rule_confirmations"] = confirmations;
+    if (auto e = report::write_record(vm["record"].as<std::string>(),
+                                      report::record_header("diff", command_line("diff", args)),
+                                      summary))
+      return write_failed("diff", *e);
   }
   if (out.disagree > 0 || out.kernel_failed > 0) return kViolation;
   if (vm.count("require-all-rules") && !unconfirmed.empty()) {

@@ -47,6 +47,13 @@ void enumerate_programs(const std::vector<Insn>& alphabet, int length,
 
 } // namespace
 
+std::optional<std::string> no_target_for_kernel(const Profile& profile) {
+  if (profile.kernel == "linux") return std::nullopt;
+  return "profile '" + profile.name + "' models " + profile.kernel +
+         ", which no target here runs; its rules are confirmed by source only (run it --on "
+         "model, or compare it with Linux with 'ptmc compare')";
+}
+
 std::optional<std::string> target_arch_mismatch(const Profile& profile, const std::string& target) {
   const Arch want = arch_of_profile(profile.name);
   const Arch runs = kernel::target_arch(target);
@@ -256,6 +263,7 @@ DiffOutcome diff_model_against(const DiffCorpus& corpus, const Profile& profile,
     if (!first_difference(run.trace, o.trace)) {
       ++d.agree;
       d.confirmed |= run.rules_fired;
+      for (size_t r = 0; r < kRuleCount; ++r) d.confirmations[r] += run.rules_fired.test(r);
     } else {
       ++d.disagree;
       if (d.disagreements.size() < max_examples) d.disagreements.push_back(i);

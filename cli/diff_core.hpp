@@ -7,6 +7,7 @@
 #include "model/rules.hpp"
 #include "scenario/scenario.hpp"
 
+#include <array>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,9 @@ struct DiffCorpus {
   double seconds = 0, seconds_boot = 0;
 };
 
+// Why no kernel target runs a profile's scenarios (it models a kernel other than Linux), or
+// nullopt.
+std::optional<std::string> no_target_for_kernel(const Profile& profile);
 // Why a profile's scenarios cannot run on a target (their architectures differ), or nullopt.
 std::optional<std::string> target_arch_mismatch(const Profile& profile, const std::string& target);
 
@@ -51,7 +55,8 @@ struct DiffOutcome {
   size_t compared = 0, agree = 0, disagree = 0, kernel_failed = 0, model_refused = 0;
   std::vector<size_t> disagreements; // indices into the corpus, the first max_examples
   RuleSet confirmed;                 // rules the model used in scenarios that agreed
-  RuleSet exercised;                 // rules the model used at all
+  std::array<uint64_t, kRuleCount> confirmations{}; // per rule: how many agreeing scenarios used it
+  RuleSet exercised;                                // rules the model used at all
 };
 
 DiffOutcome diff_model_against(const DiffCorpus& corpus, const Profile& profile,

@@ -8,6 +8,7 @@
 
 #include <fmt/core.h>
 
+#include <csignal>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,11 @@ void usage() {
       "  run FILE --on TARGET     run a scenario on the model, the host kernel or a QEMU kernel\n"
       "  diff --on TARGET         compare the model with a real kernel over many scenarios\n"
       "  mutate --profile P       derive mutants from the rules and score the properties\n"
-      "  crossarch                compare Linux x86_64 and arm64: differing scenarios, verdicts\n\n"
+      "  report --out DIR         write the HTML report: graphs, verdicts, rules, kernel runs\n"
+      "  crossarch                compare Linux x86_64 and arm64: differing scenarios, verdicts\n"
+      "  compare --profiles L,R   Linux against Redox on the same Linux-API scenarios\n"
+      "  security SUBCOMMAND      the attach-permission model and its real-kernel cases\n"
+      "  rfc SUBCOMMAND           the RFC answers: record kernel runs, write the answers\n\n"
       "Run 'ptmc COMMAND --help' for a command's options.\n"
       "Exit codes: 0 ok, 1 violation or disagreement, 2 bad input, 3 a limit stopped the run.\n");
 }
@@ -43,6 +48,9 @@ int main(int argc, char** argv) {
     usage();
     return 0;
   }
+  // Past RLIMIT_FSIZE a write fails with EFBIG, which the atomic writer reports; the signal's
+  // default action would kill ptmc with half a temporary file.
+  signal(SIGXFSZ, SIG_IGN);
   std::vector<std::string> args(argv + 2, argv + argc);
   try {
     if (cmd == "profiles") return ptmc::cli::cmd_profiles(args);
@@ -53,7 +61,11 @@ int main(int argc, char** argv) {
     if (cmd == "run") return ptmc::cli::cmd_run(args);
     if (cmd == "diff") return ptmc::cli::cmd_diff(args);
     if (cmd == "mutate") return ptmc::cli::cmd_mutate(args);
+    if (cmd == "report") return ptmc::cli::cmd_report(args);
+    if (cmd == "compare") return ptmc::cli::cmd_compare(args);
     if (cmd == "crossarch") return ptmc::cli::cmd_crossarch(args);
+    if (cmd == "security") return ptmc::cli::cmd_security(args);
+    if (cmd == "rfc") return ptmc::cli::cmd_rfc(args);
   } catch (const ptmc::cli::UsageError& e) {
     fmt::print(stderr, "ptmc {}: error: {}\n", cmd, e.what());
     return ptmc::cli::kBadInput;

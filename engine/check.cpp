@@ -1,8 +1,11 @@
 #include "engine/check.hpp"
 
 #include "engine/checkpoint.hpp"
+#include "engine/counterexample.hpp"
 #include "engine/models.hpp"
+#include "engine/redox.hpp"
 #include "engine/thread_pool.hpp"
+#include "engine/verdicts.hpp"
 #include "model/models.hpp"
 
 #include <chrono>
@@ -55,115 +58,6 @@ Profile with_bound(const Profile& p, const CheckOptions& o) {
   if (o.bound) q.domain.program_bound = *o.bound;
   if (o.tf_edits) q.domain.tf_edits = {0, 1};
   return q;
-}
-
-// Replays a path of labels and writes it down as a scenario: the program choices it made, and
-// the tracer's actions with the explorer's relative edits made absolute.
-template <class M>
-Scenario build_counterexample(const M& model, const std::vector<Action>& actions, bool tracesysgood,
-                              const std::vector<Label>& path) {
-  Scenario sc;
-  sc.profile = model.profile().name;
-  sc.options.tracesysgood = tracesysgood;
-  const auto& body = model.handler();
-  sc.handler.assign(body.begin(), body.end() - 4); // without the fixed tail
-  auto s = model.initial_states(tracesysgood).front();
-  std::map<size_t, Insn> program;
-  bool reached_tail = false;
-  for (const Label& l : path) {
-    RuleCtx r(model.profile().mutation);
-    Events ev;
-    if (l.who == Label::Who::tracer) {
-      const Action& a = actions[l.index];
-      Action written = a;
-      for (Edit& e : written.edits)
-        if (is_skip_next(e)) {
-          e.loc = Loc{s.pc().space, static_cast<uint16_t>(s.regs.pc + 1)};
-          e.value = 0;
-        }
-      const Loc peeked = model.peek_location(s, a); // after the edits, not at the stop
-      if (l.peek == Peek::popf && peeked.space == Loc::Space::program &&
-          peeked.index < model.program_length())
-        program.emplace(peeked.index, Insn{Op::popf, 0, Arg::buf});
-      sc.actions.push_back(written);
-      s = model.resume(s, a, l.peek, r, ev);
-    } else {
-      const bool chosen = l.index < model.alphabet().size();
-      const Insn in = chosen ? model.alphabet()[l.index] : *model.fixed_insn(s.pc());
-      if (s.pc().space == Loc::Space::program) {
-        if (chosen)
-          program[s.regs.pc] = in;
-        else
-          reached_tail = true;
-      }
-      s = model.execute(s, in, r, ev);
-    }
-  }
-  size_t length = reached_tail ? model.program_length() : 0;
-  if (!reached_tail && !program.empty()) length = program.rbegin()->first + 1;
-  sc.program.assign(length, Insn{Op::nop, 0, Arg::buf});
-  for (const auto& [i, in] : program)
-    if (i < length) sc.program[i] = in;
-  // A pushf the path never reached leaves a later popf unbalanced; the model refuses such a
-  // program, so balance it with the pushf the state implies.
-  return sc;
-}
-
-template <class E, class M>
-void fill_from_violation(PropertyResult& out, const ExploreResult<E>& r, size_t kind,
-                         const M& model, const std::vector<Action>& actions,
-                         const std::vector<bool>& root_tsg) {
-  const auto& v = r.first_violation[kind];
-  if (!v) return;
-  std::vector<Label> path = r.path_to(v->first);
-  path.push_back(v->second);
-  const bool tsg = root_tsg[r.root_of(v->first)];
-  out.verdict = Verdict::violated;
-  out.note.clear();
-  out.found_seconds = r.violation_seconds[kind];
-  out.counterexample = build_counterexample(model, actions, tsg, path);
-  out.counterexample_length = path.size();
-}
-
-// no-deadlock: the states from which a tracer that only resumes (no signal, no edits) can force
-// the tracee to end, whatever the program does. A least fixpoint, computed by sweeps over the
-// edge list on disk, last state first: most edges lead to later states, so one sweep settles
-// most of the graph. Memory: one bit a state.
-std::vector<bool> tracer_can_end(const EdgeStore& edges, uint64_t states) {
-  std::vector<bool> win(states, false);
-  bool changed = true;
-  while (changed) {
-    changed = false;
-    edges.for_each_reverse([&](uint32_t k, uint8_t tag, const StoredEdge* e, uint8_t n) {
-      if (win[k]) return;
-      bool w = false;
-      if (tag == static_cast<uint8_t>(Phase::exited) ||
-          tag == static_cast<uint8_t>(Phase::killed)) {
-        w = true;
-      } else if (n == 0) {
-        w = false;
-      } else if (tag == static_cast<uint8_t>(Phase::stopped)) {
-        // Some action all of whose peek outcomes are winning.
-        for (uint8_t j = 0; j < n && !w;) {
-          bool all = true;
-          do {
-            if (!(e[j].flags & edge::drive) || !win[e[j].to]) all = false;
-            ++j;
-          } while (j < n && (e[j].flags & kEdgeSameAction));
-          w = all;
-        }
-      } else {
-        w = true;
-        for (uint8_t j = 0; j < n && w; ++j)
-          if (!win[e[j].to]) w = false;
-      }
-      if (w) {
-        win[k] = true;
-        changed = true;
-      }
-    });
-  }
-  return win;
 }
 
 // Where check_profile is, for checkpoints: which exploration runs, or that the main one is done
@@ -221,7 +115,7 @@ public:
   void write(const std::vector<PropertyResult>& results, const RuleSet& rules, CheckPhase phase,
              const E* exploration) {
     if (!options_.checkpoint) return;
-    write_file_atomically(*options_.checkpoint, [&](BinaryWriter& w) {
+    write_binary_atomically(*options_.checkpoint, [&](BinaryWriter& w) {
       write_identity(w, identity_);
       w.u64(results.size());
       for (const auto& r : results) write_result(w, r);
@@ -269,27 +163,14 @@ template <class M> CheckReport check_model(const Profile& profile, const CheckOp
   std::vector<bool> root_tsg;
   for (const auto& s : model.initial_states()) root_tsg.push_back(s.tracesysgood != 0);
 
-  auto wanted = [&](PropertyId p) {
-    if (options.only.empty()) return true;
-    for (PropertyId q : options.only)
-      if (q == p) return true;
-    return false;
-  };
-  auto progress_for = [&](const std::string& phase) {
-    std::function<void(uint64_t, uint64_t, uint32_t, double)> f;
-    if (options.progress)
-      f = [&options, phase](uint64_t s, uint64_t t, uint32_t d, double sec) {
-        options.progress(phase, s, t, d, sec);
-      };
-    return f;
-  };
+  const auto wanted = [&](PropertyId p) { return ptmc::wanted(options, p); };
   auto limits_for = [&](const std::string& phase) {
     ExploreLimits l;
     l.max_states = options.max_states;
     l.max_bytes = options.max_bytes;
     l.threads = report.threads;
     l.exact = options.exact;
-    l.progress = progress_for(phase);
+    l.progress = progress_for(options, phase);
     return l;
   };
 
@@ -308,24 +189,12 @@ template <class M> CheckReport check_model(const Profile& profile, const CheckOp
     return nullptr;
   };
 
-  uint32_t unexpected = 0;
-  for (const auto& info : property_table())
-    if (!profile.expected_violation(std::string(info.name))) unexpected |= bit(info.id);
-
-  auto base_result = [&](PropertyId id, const ExploreStats& st) {
-    PropertyResult pr;
-    pr.property = id;
-    pr.states = st.states;
-    pr.depth = st.depth;
-    pr.seconds = st.seconds;
-    pr.peak_bytes = st.peak_bytes;
-    pr.verdict = st.complete ? Verdict::holds : Verdict::unknown;
-    if (!st.complete) pr.note = "stopped by " + st.stopped_by + " before the space was covered";
-    if (!st.complete && st.stopped_by == "fail-fast")
-      pr.note = "not decided: --fail-fast stopped at a violation";
-    if (!st.complete && st.stopped_by == "interrupted")
-      pr.note = "not decided: interrupted (resume from the checkpoint)";
-    return pr;
+  const uint32_t unexpected = unexpected_properties(profile);
+  // Replays a path from the initial state numbered `root` into a scenario.
+  const auto builder = [&](const std::vector<Action>& actions) {
+    return [&model, &actions, &root_tsg](uint32_t root, const std::vector<Label>& path) {
+      return build_counterexample(model, actions, root_tsg[root], path);
+    };
   };
   bool failed_fast = false; // with --fail-fast, an unexpected violation ends the check
   const MonitoredModel<M> monitored(model, wanted(PropertyId::determinism));
@@ -375,7 +244,7 @@ template <class M> CheckReport check_model(const Profile& profile, const CheckOp
       break;
     }
     PropertyResult pr = base_result(id, r.stats);
-    fill_from_violation(pr, r, static_cast<size_t>(id), model, product.actions(), root_tsg);
+    fill_from_violation(pr, r, static_cast<size_t>(id), builder(product.actions()));
     if (!r.stats.complete) report.complete = false;
     failed_fast |= options.fail_fast && pr.verdict == Verdict::violated && (unexpected & bit(id));
     report.results.push_back(std::move(pr));
@@ -399,20 +268,13 @@ template <class M> CheckReport check_model(const Profile& profile, const CheckOp
     report.complete = report.complete && main.stats.complete;
     if (main.stats.stopped_by == "interrupted") report.interrupted = true;
 
-    if (!report.interrupted) {
-      for (const auto& info : property_table()) {
-        if (!wanted(info.id)) continue;
-        if (info.method != Method::monitor && info.method != Method::recompute) continue;
-        PropertyResult pr = base_result(info.id, main.stats);
-        fill_from_violation(pr, main, static_cast<size_t>(info.id), model, model.tracer_domain(),
-                            root_tsg);
-        failed_fast |=
-            options.fail_fast && pr.verdict == Verdict::violated && (unexpected & bit(info.id));
-        report.results.push_back(std::move(pr));
-      }
-    }
-
-    if (wanted(PropertyId::no_deadlock) && !failed_fast && !report.interrupted &&
+    const std::function<bool(PropertyId)> applies = [&](PropertyId id) {
+      return wanted(id) && property_applies(property_info(id), profile.kernel);
+    };
+    if (!report.interrupted)
+      failed_fast = monitor_results(report, main, options, unexpected, applies,
+                                    builder(model.tracer_domain()));
+    if (applies(PropertyId::no_deadlock) && !failed_fast && !report.interrupted &&
         main.stats.complete && ck.interrupted()) {
       // Keep the explored graph: a resumed run goes straight to the graph pass.
       const std::vector<PropertyResult> before(report.results.begin(),
@@ -421,38 +283,13 @@ template <class M> CheckReport check_model(const Profile& profile, const CheckOp
       report.interrupted = true;
       report.complete = false;
     }
-    if (wanted(PropertyId::no_deadlock) && !failed_fast && !report.interrupted) {
-      PropertyResult pr = base_result(PropertyId::no_deadlock, main.stats);
-      if (main.stats.complete) {
-        const auto t0 = std::chrono::steady_clock::now();
-        const auto win = tracer_can_end(main.edges, main.stats.states);
-        for (size_t i = 0; i < win.size(); ++i) {
-          if (win[i]) continue;
-          pr.verdict = Verdict::violated;
-          const auto path = main.path_to(static_cast<uint32_t>(i));
-          pr.counterexample = build_counterexample(
-              model, model.tracer_domain(), root_tsg[main.root_of(static_cast<uint32_t>(i))], path);
-          pr.counterexample_length = path.size();
-          pr.note = "from the last state of this scenario no resume-only tracer can end the tracee";
-          break; // BFS numbering: the first is a shallowest one
-        }
-        pr.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      }
-      report.results.push_back(std::move(pr));
-    }
+    if (applies(PropertyId::no_deadlock) && !failed_fast && !report.interrupted)
+      no_deadlock_result(
+          report, main, edge::drive, builder(model.tracer_domain()),
+          "from the last state of this scenario no resume-only tracer can end the tracee");
   }
 
-  // 3. Verdicts the profile expects.
-  for (auto& pr : report.results) {
-    if (pr.verdict != Verdict::violated) continue;
-    if (const auto* e = profile.expected_violation(std::string(property_info(pr.property).name))) {
-      pr.verdict = Verdict::expected_violation;
-      pr.note = e->explanation;
-    }
-  }
-  for (auto& pr : report.results)
-    if (pr.counterexample) pr.depth = static_cast<uint32_t>(pr.counterexample_length);
-
+  apply_expectations(report, profile);
   report.rules_covered = monitored.covered() & profile.rules();
   report.rules_total = profile.rules().count();
   report.rss_peak_bytes = rss_peak_bytes();
@@ -481,39 +318,16 @@ ExploreReport explore_model(const Profile& profile, const CheckOptions& options,
   const auto r = explore(monitored, limits);
   out.stats = r.stats;
   if (dot_path) {
-    std::ofstream f(*dot_path);
-    if (!f) {
-      out.dot_error = "cannot write " + *dot_path;
-    } else {
-      RuleCtx rules;
-      f << "digraph \"" << profile.name
-        << "\" {\n  node [shape=box, fontname=monospace, fontsize=9];\n";
-      for (size_t i = 0; i < r.states.size(); ++i) {
-        const auto& s = r.states[i].s;
-        std::string text = s.phase == Phase::user ? "user at=" + format_loc(s.pc())
-                                                  : format_trace_line(model.observe(s, rules));
-        f << "  s" << i << " [label=\"" << i << ": " << text << "\"";
-        if (s.phase == Phase::stopped) f << ", style=filled, fillcolor=lightyellow";
-        if (s.dead()) f << ", style=filled, fillcolor=lightgrey";
-        f << "];\n";
-      }
-      r.edges.for_each([&](uint32_t from, uint8_t, const StoredEdge* e, uint8_t n) {
-        // The labels of a state's edges, by their index among its successors.
-        std::vector<Label> labels;
-        auto collect = [&](const Label& l, const auto&, uint32_t, uint8_t) { labels.push_back(l); };
-        monitored.expand(r.states[from], collect);
-        for (uint8_t j = 0; j < n; ++j) {
-          const Label& l = labels.at(e[j].emit);
-          const std::string label =
-              l.who == Label::Who::tracer
-                  ? format_action(model.tracer_domain()[l.index])
-                  : (l.index < model.alphabet().size() ? format_insn(model.alphabet()[l.index])
-                                                       : std::string("(fixed)"));
-          f << "  s" << from << " -> s" << e[j].to << " [label=\"" << label << "\"];\n";
-        }
-      });
-      f << "}\n";
-    }
+    RuleCtx rules;
+    out.dot_error = write_dot(
+        *dot_path, profile.name, r, model.alphabet(),
+        [&](const auto& cs) {
+          const auto& s = cs.s;
+          return DotNode{s.phase == Phase::user ? "user at=" + format_loc(s.pc())
+                                                : format_trace_line(model.observe(s, rules)),
+                         s.phase == Phase::stopped, s.dead()};
+        },
+        [&](uint16_t i) { return format_action(model.tracer_domain()[i]); });
   }
   out.rss_peak_bytes = rss_peak_bytes();
   return out;
@@ -523,15 +337,22 @@ ExploreReport explore_model(const Profile& profile, const CheckOptions& options,
 
 CheckReport check_profile(const Profile& base, const CheckOptions& options) {
   const Profile profile = with_bound(base, options);
-  return with_model(
-      profile, [&]<class M>(std::type_identity<M>) { return check_model<M>(profile, options); });
+  return with_model(profile, [&]<class M>(std::type_identity<M>) {
+    if constexpr (kIsRedox<M>)
+      return check_redox(profile, options);
+    else
+      return check_model<M>(profile, options);
+  });
 }
 
 ExploreReport explore_profile(const Profile& base, const CheckOptions& options,
                               const std::optional<std::string>& dot_path) {
   const Profile profile = with_bound(base, options);
   return with_model(profile, [&]<class M>(std::type_identity<M>) {
-    return explore_model<M>(profile, options, dot_path);
+    if constexpr (kIsRedox<M>)
+      return explore_redox(profile, options, dot_path);
+    else
+      return explore_model<M>(profile, options, dot_path);
   });
 }
 

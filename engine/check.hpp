@@ -1,6 +1,8 @@
 // Deciding every property of a profile, kept apart from how verdicts are printed (cli/).
 #pragma once
 
+#include "common/atomic_file.hpp"
+
 #include "engine/explorer.hpp"
 #include "model/profile.hpp"
 #include "props/properties.hpp"
@@ -75,7 +77,7 @@ struct ExploreReport {
   ExploreStats stats;
   uint64_t rss_start_bytes = 0;
   uint64_t rss_peak_bytes = 0;
-  std::optional<std::string> dot_error;
+  std::optional<WriteError> dot_error;
 };
 ExploreReport explore_profile(const Profile& profile, const CheckOptions& options,
                               const std::optional<std::string>& dot_path);

@@ -32,7 +32,9 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <concepts>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <string>
@@ -73,6 +75,27 @@ struct ExploreStats {
 };
 
 inline constexpr size_t kMaxViolationKinds = 32;
+
+// Whether two labels are the same action (`who` and `index`, a peek aside): consecutive edges of
+// one action are its outcomes, which a graph pass treats together (kEdgeSameAction). Labels
+// without those fields are never grouped.
+template <class Label> bool same_tracer_action(const Label& a, const Label& b) {
+  if constexpr (requires { a.who == b.who && a.index == b.index; })
+    return a.who == b.who && a.index == b.index;
+  else
+    return false;
+}
+
+// An edge of a state graph held in memory (Exploration::graph).
+template <class Label> struct Edge {
+  uint32_t to;
+  Label label;
+  uint8_t flags; // the model's flags, without the engine's bit
+};
+template <class Label> struct StateGraph {
+  std::vector<uint64_t> edge_begin; // edges of state i: edges[edge_begin[i] .. edge_begin[i+1])
+  std::vector<Edge<Label>> edges;
+};
 
 template <class Model> class Exploration {
 public:
@@ -183,6 +206,34 @@ public:
     }
     return out;
   }
+  // With keep_states and store_edges, after the run: the stored edges in memory with their
+  // labels, which are found again by expanding each state (for small graphs: --dot, the report).
+  StateGraph<Label> graph() const {
+    if (!limits_.store_edges || states.size() != count_)
+      throw std::logic_error("graph() needs an exploration with keep_states and store_edges");
+    StateGraph<Label> g;
+    g.edge_begin.assign(count_ + 1, 0);
+    std::vector<std::vector<Edge<Label>>> out(count_);
+    std::vector<Label> labels;
+    edges.for_each([&](uint32_t from, uint8_t, const StoredEdge* e, uint8_t n) {
+      labels.clear();
+      auto collect = [&](const Label& l, const State&, uint32_t, uint8_t) { labels.push_back(l); };
+      model_->expand(states[from], collect);
+      for (uint8_t j = 0; j < n; ++j)
+        out[from].push_back(Edge<Label>{e[j].to, labels.at(e[j].emit),
+                                        static_cast<uint8_t>(e[j].flags & ~kEdgeSameAction)});
+    });
+    for (size_t i = 0; i < count_; ++i) {
+      g.edge_begin[i + 1] = g.edge_begin[i] + out[i].size();
+      g.edges.insert(g.edges.end(), out[i].begin(), out[i].end());
+    }
+    return g;
+  }
+
+  // The number of the state that first reached `state`, or kNoParent for an initial state.
+  uint32_t parent_of(uint32_t state) const { return parent(state).number; }
+  static constexpr uint32_t kNoParent = UINT32_MAX;
+
   // Which initial state (an index into model.initial_states()) the path to `state` starts at.
   uint32_t root_of(uint32_t state) const {
     for (Parent p = parent(state); p.number != kNoParent; p = parent(state)) state = p.number;
@@ -280,7 +331,6 @@ public:
   }
 
 private:
-  static constexpr uint32_t kNoParent = UINT32_MAX;
 
   struct Parent {
     uint32_t number;
@@ -368,7 +418,7 @@ private:
 
   uint32_t find(uint64_t fp, const State& s) const {
     if (!limits_.exact) return seen_.find(fp);
-    return seen_.find_exact(fp, [&](uint32_t n) { return states[n] == s; });
+    return seen_.find_exact(fp, [&](uint32_t n) { return same_state(states[n], s); });
   }
 
   // ---- The parent links, on disk: 5 bytes a state, in number order ---------------------------
@@ -521,7 +571,7 @@ private:
           } else {
             const State& s = units_[r.unit].cand_states[r.index];
             for (uint64_t w : winners)
-              if (units_[w >> 32].cand_states[w & 0xffffffff] == s) {
+              if (same_state(units_[w >> 32].cand_states[w & 0xffffffff], s)) {
                 link = w;
                 break;
               }
@@ -535,7 +585,6 @@ private:
   }
 
   void expand_unit(Unit& unit, size_t chunk) {
-    using clock = std::chrono::steady_clock;
     cur_.decode(chunk, unit.parents);
     std::fill(unit.local.begin(), unit.local.end(), 0);
     uint32_t number = static_cast<uint32_t>(level_begin_ + chunk * kChunk);
@@ -601,13 +650,18 @@ private:
         unit.cand_states.push_back(s);
         return static_cast<uint32_t>(unit.cands.size() - 1);
       }
-      if (unit.cands[c - 1].fp == fp && (!limits_.exact || unit.cand_states[c - 1] == s))
+      if (unit.cands[c - 1].fp == fp && (!limits_.exact || same_state(unit.cand_states[c - 1], s)))
         return c - 1;
     }
   }
 
-  static bool same_action(const Label& a, const Label& b) {
-    return a.who == b.who && a.index == b.index;
+  static bool same_action(const Label& a, const Label& b) { return same_tracer_action(a, b); }
+  // --exact: models whose states have no == compare their bytes (fingerprints hash the bytes).
+  static bool same_state(const State& a, const State& b) {
+    if constexpr (std::equality_comparable<State>)
+      return a == b;
+    else
+      return std::memcmp(&a, &b, sizeof(State)) == 0;
   }
 
   void serialize_edges(Unit& unit) {

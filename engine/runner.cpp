@@ -1,7 +1,9 @@
 #include "engine/runner.hpp"
 
 #include "engine/models.hpp"
+#include "engine/redox.hpp"
 #include "model/models.hpp"
+#include "scenario/syscalls.hpp"
 
 namespace ptmc {
 
@@ -27,6 +29,18 @@ bool touches_tf(const Scenario& s) {
   return false;
 }
 
+// The refusal of a syscall number the model does not follow (scenario/syscalls.hpp).
+std::string unmodelled_syscall_message(Arch arch, Loc at, int64_t orig_rax) {
+  const std::string where = "the syscall at instruction " + format_loc(at) + " runs number " +
+                            syscalls::describe(arch, orig_rax);
+  if (syscalls::classify(arch, orig_rax) == syscalls::Class::x32)
+    return where + ", an x32 syscall: whether a kernel runs it depends on CONFIG_X86_X32_ABI "
+                   "and its syscall.x32= option, so the model does not guess";
+  return where + ", which the model does not follow (it models read, write, rt_sigreturn, "
+                 "getpid, kill, exit_group, -1 and the numbers no kernel assigns; "
+                 "docs/scenario-format.md)";
+}
+
 void record(std::vector<RunViolation>& out, Violations v, size_t line) {
   for (size_t k = 0; k < kPropertyCount; ++k)
     if (v & (Violations{1} << k)) out.push_back(RunViolation{static_cast<PropertyId>(k), line});
@@ -46,7 +60,7 @@ std::optional<size_t> first_difference(const Trace& expected, const Trace& actua
 
 template <class M> ModelRun run_model(const Scenario& scenario, const Profile& profile) {
   ModelRun run;
-  if (auto why = M::ArchType::unsupported(scenario)) {
+  if (auto why = M::unsupported(scenario)) {
     run.error = *why;
     return run;
   }
@@ -67,6 +81,7 @@ template <class M> ModelRun run_model(const Scenario& scenario, const Profile& p
 
   size_t next_action = 0;
   int repeats = 0;
+  Loc last_syscall_at; // the syscall instruction the tracee last executed
   for (size_t steps = 0;; ++steps) {
     if (steps > kMaxTransitions) {
       run.error = "the run did not end within " + std::to_string(kMaxTransitions) + " transitions";
@@ -75,9 +90,13 @@ template <class M> ModelRun run_model(const Scenario& scenario, const Profile& p
     if (cs.s.dead()) break;
     if (cs.s.phase == Phase::unmodelled) {
       switch (cs.s.exit_value) {
+      case unmodelled::syscall:
+        run.error = unmodelled_syscall_message(scenario.arch(), last_syscall_at, cs.s.orig_rax);
+        break;
       case unmodelled::kill_other_process:
-        run.error = "kill() with a pid other than 0 (rdi is the signal number in a handler); the "
-                    "agent's sandbox refuses it and the model does not follow it";
+        run.error = "kill() with a pid other than 0 or the tracee's own (on x86_64 rdi is the "
+                    "signal number in a handler; on aarch64 x0 is the last result): another "
+                    "process, which the agent's sandbox refuses and the model does not follow";
         break;
       case unmodelled::stack_misuse:
         run.error = "the stack left the model's one slot: a second pushf, a popf or or/and with "
@@ -121,6 +140,7 @@ template <class M> ModelRun run_model(const Scenario& scenario, const Profile& p
         break;
       }
       const Insn in = monitored.insn_for_choice(cs, choices[0]);
+      if (in.op == Op::syscall) last_syscall_at = cs.s.pc();
       v = monitored.step_tracee(cs, choices[0], next, &run.rules_fired);
       cs = next;
       if (check_transparency && !diverged && untraced.phase == Phase::user) {
@@ -144,8 +164,12 @@ template <class M> ModelRun run_model(const Scenario& scenario, const Profile& p
 }
 
 ModelRun run_on_model(const Scenario& scenario, const Profile& profile) {
-  return with_model(
-      profile, [&]<class M>(std::type_identity<M>) { return run_model<M>(scenario, profile); });
+  return with_model(profile, [&]<class M>(std::type_identity<M>) {
+    if constexpr (kIsRedox<M>)
+      return run_redox(scenario, profile);
+    else
+      return run_model<M>(scenario, profile);
+  });
 }
 
 } // namespace ptmc

@@ -106,13 +106,13 @@ private:
 
 // Writes `path` through a temporary file in the same directory and a rename, so that a reader
 // (or a crash) sees the old file or the new one, never half of one.
-template <class Fill> void write_file_atomically(const std::string& path, Fill&& fill);
+template <class Fill> void write_binary_atomically(const std::string& path, Fill&& fill);
 
 int open_for_atomic_write(const std::string& path, std::string& temp_path);
 void commit_atomic_write(int fd, const std::string& temp_path, const std::string& path);
 void abandon_atomic_write(int fd, const std::string& temp_path);
 
-template <class Fill> void write_file_atomically(const std::string& path, Fill&& fill) {
+template <class Fill> void write_binary_atomically(const std::string& path, Fill&& fill) {
   std::string temp;
   const int fd = open_for_atomic_write(path, temp);
   try {

@@ -17,8 +17,9 @@
 // A static binary with no threads: it is /init's only child inside the QEMU targets.
 #include "kernel/agent.hpp"
 
-#include "kernel/agent_sandbox.hpp"
+#include "kernel/agent_protocol.hpp"
 #include "kernel/codegen.hpp"
+#include "scenario/syscalls.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -42,6 +43,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 namespace ptmc::kernel::agent {
 
@@ -356,39 +358,91 @@ bool install_code(const Code& code, std::string* error) {
 
 // ---- The sandbox --------------------------------------------------------------------------
 // A tracer can point the tracee anywhere: rip into the program from a handler (where rdi is the
-// signal number), or orig_rax at any syscall. So the tracee could call kill(10, SIGUSR1) as
-// root and hit an unrelated process. A seccomp filter lets it signal only its own process group
-// (kill with pid 0, the alphabet's only form) and fails every other signal-sending call with
-// EPERM. Seccomp runs after the ptrace entry stop (kernel/entry/common.c syscall_trace_enter),
-// so allowed syscalls look exactly as without it. (aarch64: kernel/agent_sandbox_aarch64.cpp.)
-#if defined(__x86_64__)
-bool install_signal_sandbox() {
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return false;
-  constexpr uint32_t kDeny = SECCOMP_RET_ERRNO | EPERM;
-  sock_filter filter[] = {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 10),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_kill, 0, 2),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0])), // the pid, low half
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 6, 7),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_tkill, 6, 0),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_tgkill, 5, 0),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigqueueinfo, 4, 0),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_tgsigqueueinfo, 3, 0),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_send_signal, 2, 0),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ptrace, 1, 0),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-      BPF_STMT(BPF_RET | BPF_K, kDeny),
+// signal number), orig_rax (syscallno) to any number at a syscall-enter stop, or rip through
+// rt_sigreturn into whatever the stack holds, and the tracee is a fork of this agent, with all
+// its code mapped. As root, that is a process that could fork, exec or signal anything. So a
+// seccomp filter lets through exactly what the model follows (scenario/syscalls.hpp, for the
+// agent's architecture): the modelled syscalls, with the first argument as the alphabet can set
+// it, -1, and the numbers no kernel assigns. Anything else, and any other ABI (x86's int 0x80,
+// arm64's AArch32), kills the tracee with SIGSYS before the syscall runs; the tracer sees
+// `killed sig=SIGSYS` (docs/containment.md). Seccomp runs after the ptrace entry stop
+// (kernel/entry/common.c and arch/arm64/kernel/ptrace.c syscall_trace_enter), so it sees the
+// tracer's number, and the syscalls it allows look exactly as without it.
+constexpr uint32_t kAllow = SECCOMP_RET_ALLOW;
+constexpr uint32_t kKillTracee = SECCOMP_RET_KILL_PROCESS;
+constexpr uint32_t kAuditArch =
+    kAgentArch == Arch::aarch64 ? AUDIT_ARCH_AARCH64 : AUDIT_ARCH_X86_64;
+
+sock_filter ret(uint32_t action) {
+  return BPF_STMT(BPF_RET | BPF_K, action);
+}
+sock_filter load(uint32_t offset) {
+  return BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offset);
+}
+// if (A op k) skip `if_true` instructions, else skip `if_false`.
+sock_filter jump(uint16_t op, uint32_t k, uint8_t if_true, uint8_t if_false) {
+  return BPF_JUMP(BPF_JMP | op | BPF_K, k, if_true, if_false);
+}
+
+struct Sandbox {
+  std::vector<sock_filter> filter;
+  // Instructions that compare with the tracee's own pid, known only in the child.
+  std::vector<size_t> own_pid_slots;
+};
+
+Sandbox build_sandbox() {
+  using namespace ptmc::syscalls;
+  Sandbox s;
+  std::vector<sock_filter>& f = s.filter;
+  f = {
+      load(offsetof(seccomp_data, arch)),
+      jump(BPF_JEQ, kAuditArch, 1, 0),
+      ret(kKillTracee),
+      // seccomp_data.nr is the int the kernel dispatches on (syscalls::dispatch_number). BPF
+      // compares unsigned: negative numbers (-1 included) are 0x80000000 and up.
+      load(offsetof(seccomp_data, nr)),
+      jump(BPF_JGE, 0x80000000u, 0, 1),
+      ret(kAllow),
   };
-  sock_fprog prog{static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
-  return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0;
+  if (kAgentArch == Arch::x86_64) {
+    f.push_back(jump(BPF_JGE, static_cast<uint32_t>(kX32Bit), 0, 1));
+    f.push_back(ret(kKillTracee));
+  }
+  f.push_back(jump(BPF_JGE, static_cast<uint32_t>(kFirstInvalid), 0, 1));
+  f.push_back(ret(kAllow));
+  // The first argument's low half: the kernel reads a pid or an fd as an int.
+  const uint32_t arg0 = offsetof(seccomp_data, args[0]);
+  for (const Modelled& m : modelled(kAgentArch)) {
+    std::vector<sock_filter> check;
+    bool own_pid = false;
+    switch (m.first_arg) {
+    case FirstArg::any:
+      check = {ret(kAllow)};
+      break;
+    case FirstArg::zero:
+      check = {load(arg0), jump(BPF_JEQ, 0, 0, 1), ret(kAllow), ret(kKillTracee)};
+      break;
+    case FirstArg::zero_or_ten:
+      check = {load(arg0), jump(BPF_JEQ, 0, 1, 0), jump(BPF_JEQ, 10, 0, 1), ret(kAllow),
+               ret(kKillTracee)};
+      break;
+    case FirstArg::zero_or_self:
+      check = {load(arg0), jump(BPF_JEQ, 0, 1, 0), jump(BPF_JEQ, 0, 0, 1), ret(kAllow),
+               ret(kKillTracee)};
+      own_pid = true;
+      break;
+    }
+    f.push_back(jump(BPF_JEQ, static_cast<uint32_t>(m.nr), 0, static_cast<uint8_t>(check.size())));
+    if (own_pid) s.own_pid_slots.push_back(f.size() + 2);
+    f.insert(f.end(), check.begin(), check.end());
+  }
+  f.push_back(ret(kKillTracee));
+  return s;
 }
-#elif defined(__aarch64__)
-bool install_signal_sandbox() {
-  return install_signal_sandbox_aarch64(getpid());
-}
-#endif
+
+// Built once in the agent, completed and installed in each child (after fork only
+// async-signal-safe calls: the child writes its pid into its own copy).
+Sandbox g_sandbox;
 
 // ---- The child ----------------------------------------------------------------------------
 // Runs between fork and the initial stop. Only async-signal-safe calls: the agent has one
@@ -401,11 +455,7 @@ bool install_signal_sandbox() {
   if (dup2(g_devnull, 1) < 0 || dup2(g_devnull, 2) < 0) _exit(121);
   if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0)
     for (int fd = 3; fd < 1024; ++fd) close(fd);
-  rlimit core{0, 0};
-  setrlimit(RLIMIT_CORE, &core);
-  // SIGTRAP's default action dumps core; RLIMIT_CORE = 0 stops a plain core_pattern, but not a
-  // pipe to a crash collector. A non-dumpable process dumps no core at all (fs/coredump.c).
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  limit_tracee();
 
   // Every signal at its default action (dispositions the agent's parent ignored survive exec),
   // then SIGUSR1's handler, all with the raw syscall so that glibc adds nothing.
@@ -422,7 +472,7 @@ bool install_signal_sandbox() {
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, 8);
 
   if (pt(kTraceMe, 0, 0, 0) != 0) _exit(123);
-  if (!install_signal_sandbox()) _exit(125); // after TRACEME: the sandbox denies ptrace too
+  if (!install_sandbox()) _exit(125); // after TRACEME: the sandbox denies ptrace too
   // kill(0, ...), not raise(): glibc's raise blocks all signals around the kill, and the sandbox
   // allows only kill(0, ...). The initial stop therefore shows si_code SI_USER.
   syscall(SYS_kill, 0, SIGSTOP);
@@ -747,13 +797,6 @@ void write_all(const std::string& s) {
   fwrite(s.data(), 1, s.size(), stdout);
 }
 
-// Protocol messages are one line: newlines in a message become spaces.
-std::string one_line(std::string s) {
-  for (char& c : s)
-    if (c == '\n' || c == '\r') c = ' ';
-  return s;
-}
-
 bool read_input(const char* path, std::string& out, std::string* error) {
   int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -780,6 +823,54 @@ bool read_input(const char* path, std::string& out, std::string* error) {
 }
 
 } // namespace
+
+// ---- The tracee's limits and sandbox ------------------------------------------------------------
+namespace {
+
+// The first number of /proc/self/statm: the address space in pages. Only async-signal-safe
+// calls (it runs in the child); 0 when /proc is not there.
+uint64_t address_space_bytes() {
+  const int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[64];
+  const ssize_t n = read(fd, buf, sizeof buf);
+  close(fd);
+  uint64_t pages = 0;
+  for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; ++i)
+    pages = pages * 10 + static_cast<uint64_t>(buf[i] - '0');
+  return pages * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+} // namespace
+
+void limit_tracee() {
+  // SIGTRAP's default action dumps core; RLIMIT_CORE = 0 stops a plain core_pattern, but not a
+  // pipe to a crash collector. A non-dumpable process dumps no core at all (fs/coredump.c).
+  const rlimit core{0, 0};
+  setrlimit(RLIMIT_CORE, &core);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  // Every wait on a tracee has a timeout, but a tracee that spins where nobody waits (detached,
+  // and the agent gone) must end too: at the hard limit the kernel sends SIGKILL
+  // (kernel/time/posix-cpu-timers.c check_process_timers).
+  const rlimit cpu{kTraceeCpuSeconds, kTraceeCpuSeconds};
+  setrlimit(RLIMIT_CPU, &cpu);
+  // The sandbox already denies mmap and brk; this bounds the one way left to grow, the stack,
+  // which only signal frames and pushf use.
+  if (const uint64_t used = address_space_bytes(); used > 0) {
+    const rlimit as{used + kTraceeSpareBytes, used + kTraceeSpareBytes};
+    setrlimit(RLIMIT_AS, &as);
+  }
+}
+
+bool install_sandbox() {
+  if (g_sandbox.filter.empty()) return false; // init() builds it
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return false;
+  for (size_t slot : g_sandbox.own_pid_slots)
+    g_sandbox.filter[slot].k = static_cast<uint32_t>(getpid());
+  const sock_fprog prog{static_cast<unsigned short>(g_sandbox.filter.size()),
+                        g_sandbox.filter.data()};
+  return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0;
+}
 
 // ---- Waiting --------------------------------------------------------------------------------
 void block_sigchld() {
@@ -834,6 +925,7 @@ bool init(std::string* error) {
     return false;
   }
   block_sigchld();
+  if (g_sandbox.filter.empty()) g_sandbox = build_sandbox();
   if (getpid() < kLowestPid) skip_low_pids();
   if (!g_mapped) {
     void* c = mmap(reinterpret_cast<void*>(kCodeAddr), kCodeSize, PROT_READ | PROT_EXEC,
@@ -899,11 +991,11 @@ int agent_main(int argc, char** argv) {
   setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
   utsname u{};
   uname(&u);
-  printf("ptmc-agent 1 kernel=%s arch=%s\n", u.release, std::string(arch_name(kAgentArch)).c_str());
+  write_all(format_agent_header(u.release, arch_name(kAgentArch)));
   fflush(stdout);
 
   const auto fatal = [](const std::string& message) {
-    printf("fatal %s\n", one_line(message).c_str());
+    write_all(format_agent_fatal(message));
     fflush(stdout);
     fprintf(stderr, "ptmc-agent: %s\n", message.c_str());
     return 2;
@@ -930,29 +1022,12 @@ int agent_main(int argc, char** argv) {
     }
   }
 
-  std::string out;
   for (size_t k = 0; k < batch.scenarios.size(); ++k) {
     const ScenarioRun run = run_scenario(batch.scenarios[k], timeout);
-    out.clear();
-    out += "begin " + std::to_string(k) + '\n';
-    for (const TraceLine& t : run.trace) out += format_trace_line(t) + '\n';
-    out += "end " + std::to_string(k);
-    switch (run.status) {
-    case OutcomeStatus::ok:
-      out += " ok";
-      break;
-    case OutcomeStatus::hang:
-      out += " hang " + one_line(run.message);
-      break;
-    case OutcomeStatus::error:
-      out += " error " + one_line(run.message);
-      break;
-    }
-    out += '\n';
-    write_all(out);
+    write_all(format_agent_result(k, run.status, run.trace, run.message));
     fflush(stdout);
   }
-  printf("done %zu\n", batch.scenarios.size());
+  write_all(format_agent_done(batch.scenarios.size()));
   fflush(stdout);
   return 0;
 }

@@ -6,6 +6,7 @@
 #include "scenario/scenario.hpp"
 
 #include <string>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 namespace ptmc::kernel::agent {
@@ -28,6 +29,16 @@ void kill_and_reap(pid_t pid);
 // Maps the code and data regions and sets up the process (SIGCHLD blocked, fds 0-2 open).
 // Call once before run_scenario.
 bool init(std::string* error);
+
+// What the tracee may do (docs/containment.md); both run in the forked child, before its initial
+// stop, and are exposed for tests. limit_tracee sets its rlimits: no core, at most
+// kTraceeCpuSeconds of CPU, and an address space kTraceeSpareBytes above what it has.
+// install_sandbox installs the seccomp allowlist of scenario/syscalls.hpp (init() builds it);
+// false if it could not.
+inline constexpr rlim_t kTraceeCpuSeconds = 60;
+inline constexpr rlim_t kTraceeSpareBytes = 64 << 20;
+void limit_tracee();
+bool install_sandbox();
 
 struct ScenarioRun {
   OutcomeStatus status = OutcomeStatus::error;

@@ -47,7 +47,64 @@ bool is_trace_kind(std::string_view w) {
   return false;
 }
 
+// What the stream says in free text (messages, the kernel release) with every control byte, a
+// serial console's stray \r included, shown as \xNN: the text reaches a terminal.
+std::string printable(std::string_view s) {
+  std::string out;
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u != 0x7f) {
+      out += c;
+      continue;
+    }
+    static const char hex[] = "0123456789abcdef";
+    out += "\\x";
+    out += hex[u >> 4];
+    out += hex[u & 0xf];
+  }
+  return out;
+}
+
+// Protocol messages are one line.
+std::string one_line(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c == '\n' || c == '\r') c = ' ';
+  return out;
+}
+
 } // namespace
+
+std::string format_agent_header(std::string_view kernel_release, std::string_view arch) {
+  return "ptmc-agent 1 kernel=" + one_line(kernel_release) + " arch=" + one_line(arch) + "\n";
+}
+
+std::string format_agent_result(size_t k, OutcomeStatus status, const Trace& trace,
+                                std::string_view message) {
+  std::string out = "begin " + std::to_string(k) + '\n';
+  for (const TraceLine& t : trace) out += format_trace_line(t) + '\n';
+  out += "end " + std::to_string(k);
+  switch (status) {
+  case OutcomeStatus::ok:
+    out += " ok";
+    break;
+  case OutcomeStatus::hang:
+    out += " hang " + one_line(message);
+    break;
+  case OutcomeStatus::error:
+    out += " error " + one_line(message);
+    break;
+  }
+  return out + '\n';
+}
+
+std::string format_agent_done(size_t scenarios) {
+  return "done " + std::to_string(scenarios) + "\n";
+}
+
+std::string format_agent_fatal(std::string_view message) {
+  return "fatal " + one_line(message) + "\n";
+}
 
 AgentStream parse_agent_stream(std::string_view text, size_t expected, const std::string& target) {
   AgentStream st;
@@ -74,8 +131,8 @@ AgentStream parse_agent_stream(std::string_view text, size_t expected, const std
       st.saw_header = true;
       while (!fields.empty()) {
         const std::string_view f = next_word(fields);
-        if (f.starts_with("kernel=")) st.kernel_release = std::string(f.substr(7));
-        if (f.starts_with("arch=")) st.arch = std::string(f.substr(5));
+        if (f.starts_with("kernel=")) st.kernel_release = printable(f.substr(7));
+        if (f.starts_with("arch=")) st.arch = printable(f.substr(5));
       }
       continue;
     }
@@ -101,10 +158,10 @@ AgentStream parse_agent_stream(std::string_view text, size_t expected, const std
         o.status = OutcomeStatus::ok;
       } else if (status == "hang") {
         o.status = OutcomeStatus::hang;
-        o.message = std::string(tail);
+        o.message = printable(tail);
       } else if (status == "error") {
         o.status = OutcomeStatus::error;
-        o.message = std::string(tail);
+        o.message = printable(tail);
       } else {
         continue; // not an end line after all
       }
@@ -118,7 +175,7 @@ AgentStream parse_agent_stream(std::string_view text, size_t expected, const std
       continue;
     }
     if (word == "fatal" && st.saw_header) {
-      st.fatal = std::string(rest);
+      st.fatal = printable(rest);
       current = kNone;
       continue;
     }
@@ -127,7 +184,8 @@ AgentStream parse_agent_stream(std::string_view text, size_t expected, const std
     if (r.line) {
       st.outcomes[current].trace.push_back(*r.line);
     } else if (is_trace_kind(word) && damaged[current].empty()) {
-      damaged[current] = "damaged trace line '" + std::string(line) + "': " + r.error;
+      // Quoted: a damaged line may hold a console's \r or any other byte, and be long.
+      damaged[current] = "damaged trace line " + quote_for_message(line, 200) + ": " + r.error;
     }
   }
 

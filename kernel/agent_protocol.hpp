@@ -13,6 +13,7 @@
 
 #include "kernel/target.hpp"
 
+#include <string>
 #include <string_view>
 
 namespace ptmc::kernel {
@@ -28,5 +29,13 @@ struct AgentStream {
 
 // `expected` is the batch size: the result always has that many outcomes.
 AgentStream parse_agent_stream(std::string_view text, size_t expected, const std::string& target);
+
+// The agent's side: each function gives whole lines, '\n'-terminated. Messages are made one
+// line (line breaks become spaces), since the protocol is line-based.
+std::string format_agent_header(std::string_view kernel_release, std::string_view arch);
+std::string format_agent_result(size_t k, OutcomeStatus status, const Trace& trace,
+                                std::string_view message);
+std::string format_agent_done(size_t scenarios);
+std::string format_agent_fatal(std::string_view message);
 
 } // namespace ptmc::kernel

@@ -9,8 +9,8 @@
 //   handler block, 16-byte aligned after it: handler[0..H), then the fixed tail
 //       H: add rsp, 8          H+1: nr rt_sigreturn  H+2: syscall      H+3: jmp H+1
 // The jmp instructions match the model (model/linux/x86_64/arch.cpp handler_with_tail, and the
-// exit tail): a tracer that skips exit_group or rt_sigreturn loops instead of running off the block.
-// On aarch64 the handler's `add rsp, 8` is a nop: the kernel leaves sp at the rt_sigframe
+// exit tail): a tracer that skips exit_group or rt_sigreturn loops instead of running off the
+// block. On aarch64 the handler's `add rsp, 8` is a nop: the kernel leaves sp at the rt_sigframe
 // (arch/arm64/kernel/signal.c get_sigframe, setup_return), where rt_sigreturn looks for it, so
 // only x86_64 needs to move past the return address the frame setup pushed. Keeping the slot
 // keeps every handler index the same on both architectures.

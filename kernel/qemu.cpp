@@ -3,10 +3,12 @@
 // -cpu cortex-a57 under TCG (there is no arm64 hardware here, so its single-stepping is QEMU's
 // emulation of the architecture's), with the agent and init cross-compiled into BUILD/aarch64.
 //
-// One VM per batch. The initramfs holds three files: /init (ptmc-qemu-init, kernel/qemu_init.cpp),
-// /ptmc-agent and /batch. Init runs the agent with its output on the console, which is the VM's
-// serial port, which is QEMU's stdout, which is a pipe read here and given to parse_agent_stream.
-// Init then powers the VM off and QEMU exits.
+// One VM per batch. The initramfs holds /init (ptmc-qemu-init, kernel/qemu_init.cpp), the payload
+// program and its files: for a batch, /ptmc-agent and /batch. Init runs the payload with the
+// arguments given after `--` on the kernel command line, its output on the console, which is the
+// VM's serial port, which is QEMU's stdout, which is a pipe read here (and, for a batch, given to
+// parse_agent_stream). Init then powers the VM off and QEMU exits. run_payload_on_qemu boots any
+// static payload the same way (the register benchmark and the security helper are two more).
 //
 // Acceleration: KVM when /dev/kvm opens and a KVM boot reaches the agent's header; otherwise TCG.
 // The first batch of the process finds out (a KVM that cannot run the guest, like one that fails
@@ -176,8 +178,10 @@ private:
 // Returns the pid, or -1 with `error` set.
 
 std::string describe_status(int status) {
-  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return std::string("killed by ") + strsignal(WTERMSIG(status));
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status))
+    return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
+           strsignal(WTERMSIG(status)) + ")";
   return "status " + std::to_string(status);
 }
 
@@ -200,11 +204,15 @@ bool copy_executable(const std::string& from, const fs::path& to, std::string* e
   return !ec;
 }
 
-// Writes DIR/initrd.gz: a newc cpio of /init, /ptmc-agent, /batch and the mount points, made
-// by Debian's cpio and gzip.
+// The payload's file name in the initramfs (and so its path in the VM, under /).
+std::string payload_name(const VmPayload& payload) {
+  return fs::path(payload.program).filename().string();
+}
+
+// Writes DIR/initrd.gz: a newc cpio of /init, the payload program under its own name, the
+// payload's files and the mount points, made by Debian's cpio and gzip.
 std::optional<std::string> build_initramfs(const std::string& dir, const std::string& init,
-                                           const std::string& agent, const std::string& batch,
-                                           std::string* error) {
+                                           const VmPayload& payload, std::string* error) {
   const fs::path root = fs::path(dir) / "root";
   std::error_code ec;
   for (const char* d : {"dev", "proc", "sys"}) fs::create_directories(root / d, ec);
@@ -213,12 +221,12 @@ std::optional<std::string> build_initramfs(const std::string& dir, const std::st
     return std::nullopt;
   }
   if (!copy_executable(init, root / "init", error)) return std::nullopt;
-  if (!copy_executable(agent, root / "ptmc-agent", error)) return std::nullopt;
-  {
-    std::ofstream out(root / "batch", std::ios::binary);
-    out << batch;
+  if (!copy_executable(payload.program, root / payload_name(payload), error)) return std::nullopt;
+  for (const auto& [name, contents] : payload.files) {
+    std::ofstream out(root / name, std::ios::binary);
+    out << contents;
     if (!out.flush()) {
-      *error = "cannot write " + (root / "batch").string();
+      *error = "cannot write " + (root / name).string();
       return std::nullopt;
     }
   }
@@ -254,18 +262,6 @@ std::optional<std::string> build_initramfs(const std::string& dir, const std::st
 
 // ---- Booting -----------------------------------------------------------------------------------
 
-struct BootResult {
-  std::string console;            // the serial console, as QEMU printed it
-  std::string qemu_stderr;        // QEMU's own complaints
-  std::optional<int> status;      // QEMU's wait status, once it has exited
-  bool timed_out = false;         // killed at the deadline
-  bool probe_failed = false;      // killed because no header came within the probe time
-  std::optional<double> header_s; // seconds from QEMU's start to the agent's header
-  std::string panic;              // the first "Kernel panic" line
-  std::string init_exit;          // "exit=N" or "signal=N" from ptmc-qemu-init's last line
-  size_t ended = 0;               // `end` lines seen
-};
-
 std::string shell_words(const std::vector<std::string>& args) {
   std::string text;
   for (const std::string& a : args) {
@@ -275,22 +271,20 @@ std::string shell_words(const std::vector<std::string>& args) {
   return text;
 }
 
-// One QEMU run. `probe_s` > 0: give up if no header appears within that many seconds.
-BootResult boot(const std::string& target, const std::vector<std::string>& args, double timeout_s,
-                double probe_s, size_t expected, bool verbose) {
-  BootResult r;
-  double next_progress = 5;
+// One QEMU run, into `r`. `probe_s` > 0: give up if no ready line appears within that many
+// seconds.
+void boot(const std::string& target, const std::vector<std::string>& args, const VmPayload& payload,
+          double timeout_s, double probe_s, bool verbose, VmRun& r) {
   size_t scanned = 0; // console bytes already looked at line by line
   // Watches the console for the events that matter while the VM runs; false stops the VM.
   const auto watch = [&](const std::string& console, double elapsed) {
     for (size_t nl; (nl = console.find('\n', scanned)) != std::string::npos; scanned = nl + 1) {
       const std::string_view line(console.data() + scanned, nl - scanned);
-      if (line.starts_with("end ")) {
-        ++r.ended;
-      } else if (!r.header_s && line.starts_with("ptmc-agent 1 ")) {
-        r.header_s = elapsed;
+      if (!r.ready_s && line.starts_with(payload.ready_prefix)) {
+        r.ready_s = elapsed;
         if (verbose)
-          fprintf(stderr, "%s: the agent started after %.1f s\n", target.c_str(), *r.header_s);
+          fprintf(stderr, "%s: %s started after %.1f s\n", target.c_str(),
+                  payload_name(payload).c_str(), *r.ready_s);
       } else if (r.panic.empty() && line.find("Kernel panic") != std::string_view::npos) {
         r.panic = std::string(line);
         std::erase(r.panic, '\r');
@@ -299,15 +293,11 @@ BootResult boot(const std::string& target, const std::vector<std::string>& args,
         std::erase(rest, '\r');
         if (rest.starts_with("exit=") || rest.starts_with("signal=")) r.init_exit = rest;
       }
+      if (payload.on_line) payload.on_line(line, elapsed);
     }
-    if (probe_s > 0 && !r.header_s && elapsed >= probe_s) {
+    if (probe_s > 0 && !r.ready_s && elapsed >= probe_s) {
       r.probe_failed = true;
       return false;
-    }
-    if (verbose && elapsed >= next_progress) {
-      fprintf(stderr, "%s: %zu of %zu scenarios after %.0f s\n", target.c_str(), r.ended, expected,
-              elapsed);
-      next_progress += 5;
     }
     return true;
   };
@@ -320,7 +310,6 @@ BootResult boot(const std::string& target, const std::vector<std::string>& args,
     r.status = 127 << 8;
   else if (c.status >= 0)
     r.status = c.status;
-  return r;
 }
 
 // The accelerator that worked for this process; empty until a first boot found out.
@@ -341,72 +330,73 @@ std::vector<std::string> accel_args(const std::string& accel) {
 
 } // namespace
 
-TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions& options,
-                         Arch arch) {
+std::string VmRun::failure() const {
+  if (error) return *error;
+  const std::string ran = "after " + format_seconds(seconds_total) + " s, accel " + accel;
+  if (timed_out) return "the VM did not finish within its time (" + ran + "); QEMU was killed";
+  if (!panic.empty()) return "the kernel panicked (" + ran + "): " + panic;
+  if (!ready_s) {
+    std::string why = status ? "QEMU " + describe_status(*status) : "QEMU did not exit";
+    if (const std::string e = tail_lines(qemu_stderr, 2); !e.empty()) why += ": " + e;
+    if (const std::string c = tail_lines(console, 2); !c.empty()) why += "; console: " + c;
+    return payload + " never started in the VM (kernel " + kernel + "); " + why;
+  }
+  return "";
+}
+
+VmRun run_payload_on_qemu(const VmPayload& payload, const TargetOptions& options, Arch arch) {
   const double start = now_s();
   const Machine& m = machine(arch);
   const std::string& kTarget = m.target;
-  TargetResult result;
-  result.target = kTarget;
-  // Until the agent says otherwise, every scenario failed for the reason the VM failed.
-  const auto fail_all = [&](const std::string& message) {
-    result.error = kTarget + ": " + message;
-    result.outcomes.clear();
-    for (size_t k = 0; k < batch.size(); ++k)
-      result.outcomes.push_back(
-          Outcome{OutcomeStatus::error,
-                  {},
-                  kTarget + ": scenario " + std::to_string(k) + ": not run: " + message});
-    result.seconds_total = now_s() - start;
-    return result;
+  VmRun r;
+  r.target = kTarget;
+  r.payload = payload_name(payload);
+  const auto fail = [&](const std::string& message) {
+    r.error = message;
+    r.seconds_total = now_s() - start;
+    return r;
   };
 
   // What to boot, and with what.
   std::string kernel = options.kernel_image;
   if (!kernel.empty()) {
-    if (!is_regular_file(kernel)) return fail_all("kernel image " + kernel + " does not exist");
+    if (!is_regular_file(kernel)) return fail("kernel image " + kernel + " does not exist");
   } else {
     const std::string dir = kernel_dir() + "/" + std::string(arch_name(arch));
     kernel = is_regular_file(dir + "/vmlinux") ? dir + "/vmlinux" : dir + "/vmlinuz";
     if (!is_regular_file(kernel))
-      return fail_all("no kernel image at " + dir +
-                      "/vmlinuz: run scripts/fetch-kernels.sh (part of scripts/setup.sh), or "
-                      "give one with --kernel PATH");
+      return fail("no kernel image at " + dir +
+                  "/vmlinuz: run scripts/fetch-kernels.sh (part of scripts/setup.sh), or "
+                  "give one with --kernel PATH");
   }
+  r.kernel = kernel;
   std::string qemu = env_or("PTMC_QEMU", "");
   if (qemu.empty()) {
     const auto found = find_in_path(m.qemu);
-    if (!found) return fail_all(m.qemu + " not found: run scripts/setup.sh");
+    if (!found) return fail(m.qemu + " not found: run scripts/setup.sh");
     qemu = *found;
   }
-  const std::string build_hint =
-      arch == Arch::x86_64 ? "build the ptmc-agent and ptmc-qemu-init targets"
-                           : "build the ptmc-aarch64 target, which needs aarch64-linux-gnu-g++ "
-                             "from scripts/setup.sh";
-  const std::string agent = find_agent_for(m);
-  if (access(agent.c_str(), X_OK) != 0)
-    return fail_all("the agent " + agent + " is missing or not executable (" + build_hint +
-                    ", or set " + m.agent_env + ")");
+  if (access(payload.program.c_str(), X_OK) != 0) return fail(payload.missing_hint);
   const std::string init = find_init(m);
   if (access(init.c_str(), X_OK) != 0)
-    return fail_all("the VM's init " + init + " is missing or not executable (" + build_hint +
-                    ", or set " + m.init_env + ")");
-  for (const Scenario& s : batch)
-    if (s.arch() != arch)
-      return fail_all("the profile " + s.profile + " is " + std::string(arch_name(s.arch())) +
-                      ", and " + kTarget + " runs " + std::string(arch_name(arch)));
+    return fail("the VM's init " + init + " is missing or not executable (" +
+                (arch == Arch::x86_64 ? std::string("build the ptmc-qemu-init target")
+                                      : std::string("build the ptmc-aarch64 target")) +
+                ", or set " + m.init_env + ")");
 
   TempDir tmp;
   std::string error;
-  if (!tmp.create(&error)) return fail_all(error);
-  const auto initrd = build_initramfs(tmp.path(), init, agent, batch_text(batch), &error);
-  if (!initrd) return fail_all(error);
+  if (!tmp.create(&error)) return fail(error);
+  const auto initrd = build_initramfs(tmp.path(), init, payload, &error);
+  if (!initrd) return fail(error);
 
-  const double vm_timeout = options.vm_timeout_s > 0
-                                ? options.vm_timeout_s
-                                : 60.0 + 0.05 * static_cast<double>(batch.size());
-  const std::string append = "console=" + m.console + " quiet panic=-1 -- --timeout " +
-                             format_seconds(options.wait_timeout_s);
+  // Init runs the words after `--` as the payload's command line.
+  std::string append = "console=" + m.console + " quiet panic=-1 -- /" + payload_name(payload);
+  for (const std::string& a : payload.args) {
+    if (a.empty() || a.find_first_of(" \t\n\"") != std::string::npos)
+      return fail("a payload argument cannot be empty or hold blanks or quotes: '" + a + "'");
+    append += " " + a;
+  }
   const auto command = [&](const std::string& accel) {
     std::vector<std::string> args = {qemu};
     for (const std::string& a : m.board) args.push_back(a);
@@ -431,52 +421,112 @@ TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions
     probing = accel == "kvm";
   }
 
-  BootResult vm;
   for (;;) {
     const std::vector<std::string> args = command(accel);
     if (options.verbose) fprintf(stderr, "%s: %s\n", kTarget.c_str(), shell_words(args).c_str());
-    // On probation KVM gets a few seconds to show the header; it boots in about one.
-    vm = boot(kTarget, args, vm_timeout, probing ? 10.0 : 0, batch.size(), options.verbose);
-    // A KVM boot that reached the agent, or that only ran out of the whole VM's time, stands.
-    if (!probing || vm.header_s || vm.timed_out) break;
+    VmRun attempt;
+    attempt.target = kTarget;
+    attempt.payload = r.payload;
+    attempt.kernel = kernel;
+    // On probation KVM gets a few seconds to show the ready line; it boots in about one.
+    boot(kTarget, args, payload, payload.timeout_s, probing ? 10.0 : 0, options.verbose, attempt);
+    r = std::move(attempt);
+    // A KVM boot that reached the payload, or that only ran out of the whole VM's time, stands.
+    if (!probing || r.ready_s || r.timed_out) break;
     if (options.verbose)
       fprintf(stderr, "%s: KVM did not work (%s); using TCG\n", kTarget.c_str(),
-              vm.probe_failed ? "no agent within 10 s" : tail_lines(vm.qemu_stderr, 1).c_str());
+              r.probe_failed ? "no payload within 10 s" : tail_lines(r.qemu_stderr, 1).c_str());
     accel = "tcg";
     probing = false;
   }
-  if (vm.header_s && m.try_kvm) {
-    // Only a boot that reached the agent says anything about the accelerator.
+  r.accel = accel;
+  if (r.ready_s && m.try_kvm) {
+    // Only a boot that reached the payload says anything about the accelerator.
     std::lock_guard lock(accel_mutex);
     if (known_accel.empty()) known_accel = accel;
   }
+  r.seconds_total = now_s() - start;
+  return r;
+}
+
+TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions& options,
+                         Arch arch) {
+  const double start = now_s();
+  const Machine& m = machine(arch);
+  const std::string& kTarget = m.target;
+  TargetResult result;
+  result.target = kTarget;
+  // Until the agent says otherwise, every scenario failed for the reason the VM failed.
+  const auto fail_all = [&](const std::string& message) {
+    result.error = kTarget + ": " + message;
+    result.outcomes.clear();
+    for (size_t k = 0; k < batch.size(); ++k)
+      result.outcomes.push_back(
+          Outcome{OutcomeStatus::error,
+                  {},
+                  kTarget + ": scenario " + std::to_string(k) + ": not run: " + message});
+    result.seconds_total = now_s() - start;
+    return result;
+  };
+
+  for (const Scenario& s : batch)
+    if (s.arch() != arch)
+      return fail_all("the profile " + s.profile + " is " + std::string(arch_name(s.arch())) +
+                      ", and " + kTarget + " runs " + std::string(arch_name(arch)));
+
+  VmPayload agent;
+  agent.program = find_agent_for(m);
+  agent.missing_hint =
+      "the agent " + agent.program + " is missing or not executable (" +
+      (arch == Arch::x86_64 ? std::string("build the ptmc-agent and ptmc-qemu-init targets")
+                            : std::string("build the ptmc-aarch64 target, which needs "
+                                          "aarch64-linux-gnu-g++ from scripts/setup.sh")) +
+      ", or set " + m.agent_env + ")";
+  agent.args = {"/batch", "--timeout", format_seconds(options.wait_timeout_s)};
+  agent.files = {{"batch", batch_text(batch)}};
+  agent.ready_prefix = "ptmc-agent 1 ";
+  agent.timeout_s = options.vm_timeout_s > 0 ? options.vm_timeout_s
+                                             : 60.0 + 0.05 * static_cast<double>(batch.size());
+  size_t ended = 0; // `end` lines seen
+  double next_progress = 5;
+  agent.on_line = [&](std::string_view line, double elapsed) {
+    if (line.starts_with("end ")) ++ended;
+    if (options.verbose && elapsed >= next_progress) {
+      fprintf(stderr, "%s: %zu of %zu scenarios after %.0f s\n", kTarget.c_str(), ended,
+              batch.size(), elapsed);
+      next_progress += 5;
+    }
+  };
+  const VmRun vm = run_payload_on_qemu(agent, options, arch);
+  if (vm.error) return fail_all(*vm.error);
 
   const AgentStream stream = parse_agent_stream(vm.console, batch.size(), kTarget);
   result.outcomes = stream.outcomes;
   result.kernel_release = stream.kernel_release;
-  result.accel = accel;
-  result.seconds_boot = vm.header_s.value_or(0);
+  result.accel = vm.accel;
+  result.seconds_boot = vm.ready_s.value_or(0);
   result.seconds_total = now_s() - start;
 
-  const std::string ran = std::to_string(vm.ended) + " of " + std::to_string(batch.size());
+  const std::string ran = std::to_string(ended) + " of " + std::to_string(batch.size());
   if (vm.timed_out) {
-    result.error = kTarget + ": the VM did not finish within " + format_seconds(vm_timeout) +
-                   " s (" + ran + " scenarios done, accel " + accel + "); QEMU was killed";
+    result.error = kTarget + ": the VM did not finish within " + format_seconds(agent.timeout_s) +
+                   " s (" + ran + " scenarios done, accel " + vm.accel + "); QEMU was killed";
   } else if (!vm.panic.empty()) {
     result.error = kTarget + ": the kernel panicked (" + ran + " scenarios done): " + vm.panic;
   } else if (!stream.saw_header) {
-    std::string why = vm.status ? "QEMU " + describe_status(*vm.status) : "QEMU did not exit";
-    if (const std::string e = tail_lines(vm.qemu_stderr, 2); !e.empty()) why += ": " + e;
-    if (const std::string c = tail_lines(vm.console, 2); !c.empty()) why += "; console: " + c;
-    result.error = kTarget + ": the agent never started in the VM (kernel " + kernel + "); " + why;
+    result.error = kTarget + ": " + vm.failure();
   } else if (stream.arch != arch_name(arch)) {
     result.error = kTarget + ": the agent in the VM runs " + stream.arch + ", not " +
-                   std::string(arch_name(arch)) + " (agent " + agent + ")";
+                   std::string(arch_name(arch)) + " (agent " + agent.program + ")";
   } else if (!stream.fatal.empty()) {
     result.error = kTarget + ": the agent gave up on the batch: " + stream.fatal;
   } else if (!stream.saw_done) {
+    // QEMU gone before the agent finished: killed (the OOM killer, a user), or crashed.
     std::string why =
         vm.init_exit.empty() ? "the VM stopped" : "the agent ended with " + vm.init_exit;
+    if (vm.status && vm.init_exit.empty() &&
+        (WIFSIGNALED(*vm.status) || WEXITSTATUS(*vm.status) != 0))
+      why = "QEMU " + describe_status(*vm.status);
     if (const std::string c = tail_lines(vm.console, 2); !c.empty()) why += "; console: " + c;
     result.error = kTarget + ": the agent stopped after " + ran + " scenarios: " + why;
   }
@@ -487,7 +537,7 @@ TargetResult run_on_qemu(const std::vector<Scenario>& batch, const TargetOptions
         o.message += " (" + *result.error + ")";
   if (options.verbose)
     fprintf(stderr, "%s: %zu scenarios in %.1f s (boot %.1f s, %s)\n", kTarget.c_str(),
-            batch.size(), result.seconds_total, result.seconds_boot, accel.c_str());
+            batch.size(), result.seconds_total, result.seconds_boot, vm.accel.c_str());
   return result;
 }
 

@@ -1,10 +1,11 @@
 // ptmc-qemu-init: /init of the initramfs that kernel/qemu.cpp boots. It sets up the little a
-// static program needs (proc, sys, dev, a console), runs
-//   /ptmc-agent /batch ARGS...
+// static program needs (proc, sys, dev, a console), runs its own arguments as a command,
+//   PROGRAM ARGS...      (everything after `--` on the kernel command line, e.g.
+//                         /ptmc-agent /batch --timeout 2)
 // with its output on the console (the serial port QEMU hands to ptmc), waits for it, prints
 //   ptmc-qemu-init exit=N      or      ptmc-qemu-init signal=N
-// and powers the machine off. ARGS are init's own arguments: everything after `--` on the kernel
-// command line. The agent's protocol (kernel/agent_protocol.hpp) ignores the marker lines.
+// and powers the machine off. The agent's protocol (kernel/agent_protocol.hpp) ignores the marker
+// lines.
 //
 // Only POSIX calls, so the static binary stays small and has no state to set up.
 #include <cerrno>
@@ -70,28 +71,29 @@ int main(int argc, char** argv) {
   mount_once("sysfs", "/sys", "sysfs");
   say("ptmc-qemu-init 1\n");
 
-  std::vector<char*> args;
-  args.push_back(const_cast<char*>("/ptmc-agent"));
-  args.push_back(const_cast<char*>("/batch"));
-  for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
+  if (argc < 2) {
+    say("ptmc-qemu-init: no program to run (give it after -- on the kernel command line)\n");
+    power_off();
+  }
+  std::vector<char*> args(argv + 1, argv + argc);
   args.push_back(nullptr);
 
-  pid_t agent = fork();
-  if (agent < 0) {
+  pid_t payload = fork();
+  if (payload < 0) {
     say_errno("fork");
     power_off();
   }
-  if (agent == 0) {
+  if (payload == 0) {
     execv(args[0], args.data());
-    say_errno("exec /ptmc-agent");
+    say_errno(args[0]);
     _exit(127);
   }
 
-  // As pid 1 we also inherit the agent's orphans (a tracee left behind); reap them in passing.
+  // As pid 1 we also inherit the payload's orphans (a tracee left behind); reap them in passing.
   int status = 0;
   for (;;) {
     pid_t pid = wait(&status);
-    if (pid == agent) break;
+    if (pid == payload) break;
     if (pid < 0 && errno != EINTR) {
       say_errno("wait");
       power_off();

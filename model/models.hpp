@@ -6,6 +6,7 @@
 #include "model/linux/aarch64/arch.hpp"
 #include "model/linux/x86_64/arch.hpp"
 #include "model/profile.hpp"
+#include "model/redox/model.hpp"
 
 #include <optional>
 #include <stdexcept>
@@ -14,12 +15,18 @@
 
 namespace ptmc {
 
+// Whether a model type is the Redox interface model; the engines' Linux-shaped templates (check,
+// run) hand such a model to their Redox counterparts (engine/redox.hpp).
+template <class M> inline constexpr bool kIsRedox = std::is_same_v<M, redox::Model>;
+
 // Calls f(std::type_identity<M>{}) with the model type M of the profile's layers.
 template <class F> decltype(auto) with_model(const Profile& p, F&& f) {
   if (p.kernel == "linux" && p.arch == "x86_64")
     return std::forward<F>(f)(std::type_identity<LinuxX86Model>{});
   if (p.kernel == "linux" && p.arch == "aarch64")
     return std::forward<F>(f)(std::type_identity<LinuxArm64Model>{});
+  if (p.kernel == "redox" && p.arch == "x86_64" && p.level == Level::interface)
+    return std::forward<F>(f)(std::type_identity<redox::Model>{});
   throw std::invalid_argument("profile " + p.name + ": no model for kernel " + p.kernel + " on " +
                               p.arch);
 }

@@ -1,5 +1,6 @@
 #include "model/profile.hpp"
 
+#include "model/redox/smp/variants.hpp"
 #include <vector>
 
 namespace ptmc {
@@ -141,6 +142,109 @@ Profile linux_aarch64() {
   return p;
 }
 
+// The Redox explorer's tracer writes these words: each stop bit alone, the syscall pair, the
+// IGNORE combinations relibc uses (SYSEMU, SYSEMU_SINGLESTEP) and the ones the RFC describes
+// (IGNORE at a SIGNAL stop), IGNORE without a stop bit, a step armed with a syscall stop (so
+// that the syscall stop comes first), and in 2019 FLAG_WAIT alone.
+Domain redox_domain(int version) {
+  Domain d = linux_domain();
+  d.program_bound = 4;   // 1.2 M states; CI checks bound 3 (tests/cli/redox_seed_bugs.sh)
+  d.inject_signals = {}; // Redox has no signal injection
+  d.orig_rax_edits = {}; // nor orig_rax
+  d.redox_words = {0,
+                   redox::pre_syscall,
+                   redox::post_syscall,
+                   redox::pre_syscall | redox::post_syscall,
+                   redox::singlestep,
+                   redox::signal,
+                   redox::breakpoint,
+                   redox::exit,
+                   redox::flag_ignore | redox::pre_syscall | redox::post_syscall,
+                   redox::flag_ignore | redox::singlestep,
+                   redox::flag_ignore | redox::signal,
+                   redox::flag_ignore,
+                   redox::singlestep | redox::pre_syscall};
+  if (version == 2019) d.redox_words.push_back(redox::flag_wait);
+  d.redox_both_excl = true;
+  return d;
+}
+
+// What the interface model finds in Redox itself; docs/redox-model.md discusses each, and
+// scenarios/redox/ has a hand-derived scenario for each.
+std::vector<ExpectedViolation> redox_findings(int version) {
+  std::vector<ExpectedViolation> out = {
+      {"tf-transparency",
+       "pushf while the tracer single-steps pushes the tracer's TF: the SINGLESTEP write sets TF "
+       "in "
+       "the frame (kernel src/scheme/proc.rs write, src/arch/x86_64/macros.rs set_singlestep) and "
+       "the CPU pushes the live RFLAGS; a later popf makes it the program's own. Linux has the "
+       "same "
+       "leak (without TIF_FORCED_TF's bookkeeping on Redox)."},
+      {"step-granularity",
+       "A step armed before or at a syscall: the syscall path returns with IRETQ from the saved "
+       "frame, whose TF traps only after the next instruction, so one step runs the syscall and "
+       "the "
+       "instruction after it (src/arch/x86_64/interrupt/syscall.rs syscall_instruction; "
+       "scenarios/redox/step-over-syscall.ptmc). Linux reports a step at syscall exit instead."},
+      {"sysemu-never-executes",
+       "FLAG_IGNORE without a stop bit is dropped: the write sets no breakpoint (2019: proc.rs "
+       "write 478-480) or clears it (2020: proc.rs write 537-544), and the syscall handler reads "
+       "IGNORE from the breakpoint (syscall.rs 25-28), so the syscall runs. The RFC says IGNORE "
+       "aborts the action (scenarios/redox/ignore-without-stop-bit.ptmc)."},
+      {"signal-suppression",
+       "The same as sysemu-never-executes, at a SIGNAL stop: FLAG_IGNORE without a stop bit is "
+       "dropped with the breakpoint, and signal_handler (signal.rs 26-33) delivers the signal."},
+      {"tracee-tf-persistence",
+       "B11: a write that arms SINGLESTEP together with another stop leaves TF set when the other "
+       "stop comes first, and no later write clears it (proc.rs write sets TF, nothing clears it): "
+       "after the next write the tracee traps, no SINGLESTEP breakpoint matches, and #DB exits it "
+       "with SIGTRAP (scenarios/redox/b11-stale-tf.ptmc). Also, the #DB handler clears TF at a "
+       "SINGLESTEP stop (exception.rs debug 26-35), so a TF the program set itself is lost when it "
+       "is stepped."},
+  };
+  if (version == 2019) {
+    out.push_back(
+        {"access-keeps-stopped",
+         "B4: try_stop_context never saves ptrace_stop (proc.rs 50-87: was_stopped is assigned "
+         "under `if first` after `first = false`), so every register access ends with "
+         "ptrace_stop = false: reading the registers of a tracee frozen by O_TRUNC lets it run "
+         "(scenarios/redox/b4-getregs-releases-2019.ptmc). Fixed in 3420339c and 727217ad."});
+    out.push_back(
+        {"no-deadlock",
+         "Closing an O_EXCL trace file before the first write: close sends SIGKILL but clears "
+         "ptrace_stop only on its non-O_EXCL branch (proc.rs close 559-567), and a context with "
+         "ptrace_stop is never scheduled (switch.rs runnable 56-59), so the SIGKILL is never taken "
+         "and the tracee stays frozen (scenarios/redox/close-excl-frozen-2019.ptmc). 2020's close "
+         "always clears it."});
+  } else {
+    out.push_back(
+        {"no-deadlock",
+         "A blocking read before the first write waits forever: the tracee is frozen by O_TRUNC, "
+         "and only a breakpoint callback, send_event, close_tracee or close_session wake the "
+         "tracer (proc.rs read 417-420, ptrace.rs wait 241-270; "
+         "scenarios/redox/read-before-write-2020.ptmc). In 2019 read never waits."});
+  }
+  return out;
+}
+
+Profile redox_profile(int version) {
+  Profile p;
+  p.kernel = "redox";
+  p.redox_version = version;
+  p.layers = {Layer::redox, Layer::cpu_x86_64};
+  p.domain = redox_domain(version);
+  p.expected = redox_findings(version);
+  if (version == 2019) {
+    p.name = "redox-2019";
+    p.summary = "Redox proc: ptrace, kernel a57ea6a7 (2019-08-21, ptrace-end), interface level";
+  } else {
+    p.name = "redox-2020";
+    p.summary =
+        "Redox proc: ptrace, kernel e18a8779 (2020-06-17, the June rework), interface level";
+  }
+  return p;
+}
+
 Profile delta(const Profile& base, std::string name, std::string summary) {
   Profile p = base;
   p.parent = base.name;
@@ -202,8 +306,65 @@ std::vector<Profile> make_profiles() {
                        "linux-x86_64 over the domain of its SPIN twin (bench/spin/ptrace.pml)");
   twin.domain = spin_twin_domain();
   all.push_back(twin);
+  // The RFC's question 1 (the seed's Issue #1): which frame a register write reaches while a
+  // handler's frame waits to be restored. Linux writes the live registers; bug-signal-frame above
+  // is the design whose stop comes after the frame is built and writes the live frame anyway.
+  Profile restored_always =
+      delta(linux, "variant-write-restored-frame",
+            "design variant: register writes go to the pending signal frame (what rt_sigreturn "
+            "restores) whenever one is pending");
+  restored_always.register_write_target = RegisterWriteTarget::restored_always;
+  all.push_back(restored_always);
+
+  Profile restored_next =
+      delta(linux, "variant-write-restored-when-next",
+            "design variant: register writes go to the pending signal frame only at a stop where "
+            "its restore comes next (rt_sigreturn's entry), else to the live registers");
+  restored_next.register_write_target = RegisterWriteTarget::restored_when_next;
+  all.push_back(restored_next);
 
   all.push_back(linux_aarch64());
+
+  // Redox itself (docs/redox-model.md), and the seed's three bugs as deltas of its 2019 kernel:
+  // the same fields as the Linux deltas above, read by the Redox layer.
+  const Profile redox19 = redox_profile(2019);
+  all.push_back(redox19);
+  all.push_back(redox_profile(2020));
+  Profile rframe = delta(redox19, "redox-2019-bug-signal-frame",
+                         "seed bug 1 on Redox: regs_for always takes the live frame, so writes "
+                         "while a signal is handled in the kernel are undone by its restore");
+  rframe.signal_stop_writes_to_live = true;
+  all.push_back(rframe);
+  Profile rfmask = delta(redox19, "redox-2019-bug-no-fmask",
+                         "seed bug 2 on Redox: IA32_FMASK 0x200 (before 788526a3): TF survives "
+                         "SYSCALL into the kernel");
+  rfmask.fmask = x86::IF;
+  all.push_back(rfmask);
+  Profile rassign = delta(redox19, "redox-2019-bug-rflags-assign",
+                          "seed bug 3 on Redox: set_singlestep does rflags = TF, not |= TF");
+  rassign.step_arm_assigns = true;
+  all.push_back(rassign);
+  // The RFC's question 1 on Redox: regs_for before 6a3825d4 narrowed it (the seed's "all proc:
+  // operations perform changes only to the stack that was to be restored").
+  Profile rbackup = delta(redox19, "redox-2019-write-backup-always",
+                          "design variant on Redox: regs_for takes the backup frame whenever a "
+                          "signal is in delivery, a user-handled one included");
+  rbackup.register_write_target = RegisterWriteTarget::restored_always;
+  all.push_back(rbackup);
+
+  // Redox with tracer and tracee as kernel threads on SMP (model/redox/smp): concurrent models,
+  // checked by their own explorer (docs/redox-smp.md), over the x86_64 CPU layer's trap rules.
+  for (const auto& v : redox_smp::variants()) {
+    Profile p;
+    p.name = v.name;
+    p.summary = v.summary;
+    p.kernel = "redox-smp";
+    p.arch = "x86_64";
+    p.layers = {Layer::redox_smp, Layer::cpu_x86_64};
+    p.level = Level::concurrent;
+    p.domain.program_bound = v.domain.program_bound;
+    all.push_back(p);
+  }
   return all;
 }
 

@@ -72,6 +72,10 @@ const LayerInfo& layer_info(Layer l) {
   return layer_rows()[static_cast<size_t>(l)].info;
 }
 
+bool layer_confirmed_by_source_only(Layer l) {
+  return l == Layer::redox || l == Layer::relibc;
+}
+
 RuleSet rules_of(const std::vector<Layer>& layers) {
   RuleSet out;
   for (const auto& r : rule_table())

@@ -14,6 +14,9 @@
 #include "model/linux/entry/rules.hpp"
 #include "model/linux/rules.hpp"
 #include "model/linux/x86_64/rules.hpp"
+#include "model/redox/rules.hpp"
+#include "model/redox/smp/rules.hpp"
+#include "model/security/rules.hpp"
 
 #include <array>
 #include <bitset>
@@ -40,7 +43,16 @@ enum class RuleKind : uint8_t { decision, effect, choice };
   L(cpu_x86_64, "cpu/x86_64", "x86_64 processor (Intel SDM)", PTMC_RULES_CPU_X86_64)               \
   L(linux_aarch64, "linux/aarch64", "Linux arm64 glue (arch/arm64, 6.1)",                          \
     PTMC_RULES_LINUX_AARCH64)                                                                      \
-  L(cpu_aarch64, "cpu/aarch64", "AArch64 processor (Arm ARM)", PTMC_RULES_CPU_AARCH64)
+  L(cpu_aarch64, "cpu/aarch64", "AArch64 processor (Arm ARM)", PTMC_RULES_CPU_AARCH64)             \
+  L(redox, "redox", "Redox kernel, interface level (redox-os/kernel)", PTMC_RULES_REDOX)           \
+  L(relibc, "redox/relibc", "relibc's Linux ptrace() over proc: (redox-os/relibc)",                \
+    PTMC_RULES_RELIBC)                                                                             \
+  L(redox_smp, "redox/smp", "Redox kernel, concurrent level (tracer, tracee as kernel threads)",   \
+    PTMC_RULES_REDOX_SMP)                                                                          \
+  L(security_linux, "security/linux", "Linux attach permission (ptrace_may_access, Yama, exec)",   \
+    PTMC_RULES_SECURITY_LINUX)                                                                     \
+  L(security_redox, "security/redox", "Redox attach permission (proc: scheme, exec)",              \
+    PTMC_RULES_SECURITY_REDOX)
 
 enum class Layer : uint8_t {
 #define PTMC_LAYER_ENUM(id, path, title, rules) id,
@@ -81,6 +93,10 @@ const RuleInfo& rule_info(RuleId id);
 std::optional<RuleId> rule_by_name(std::string_view name);
 std::string_view rule_kind_name(RuleKind k);
 const LayerInfo& layer_info(Layer l);
+
+// How a layer's rules are confirmed: by differential runs against real kernels (`ptmc diff`), or,
+// where no such kernel can run here (Redox), by reading the cited source line only.
+bool layer_confirmed_by_source_only(Layer l);
 
 using RuleSet = std::bitset<kRuleCount>;
 

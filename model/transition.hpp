@@ -20,13 +20,22 @@ struct Events {
   uint8_t injected = 0;          // pend:: bits the tracer injected with this resume
   uint8_t ignored_injection = 0; // pend:: bits a resume gave where the kernel ignores them
   bool writes_lost = false;      // the resume's register edits went to a frame that is dropped
+  // Redox: the tracer's operations are separate from the resume, so the monitors learn what a
+  // register write did, and when the tracee next ran, from these.
+  bool released_by_access = false; // a register access let a frozen tracee run (2019: B4)
+  bool tracee_resumed = false;     // a stopped or frozen tracee went on running
+  uint8_t regs_edited = 0;         // a setregs wrote rax (bit 0) and rip (bit 1)...
+  int64_t edited_rax = 0;          // ...with these values...
+  uint8_t edited_space = 0, edited_pc = 0;
+  bool edited_live_handler_frame = false; // ...into the live frame of a user-handled signal
 };
 
 // Whether the instruction at rip loads TF itself (popf), as far as the model has committed to
 // it. A kernel that reads the instruction at rip when it arms single-stepping (Linux's step.c
 // is_setting_trap_flag) commits, before the explorer has chosen that instruction, to one of two
-// answers.
-enum class Peek : uint8_t { unknown = 0, popf = 1, not_popf = 2 };
+// answers. An instruction whose exception leaves rip on it (arm64's brk) runs again on the next
+// return: the explorer has chosen it already, so the commitment is to that instruction.
+enum class Peek : uint8_t { unknown = 0, popf = 1, not_popf = 2, breakpoint = 3 };
 
 // One edge label, enough to replay it.
 struct Label {

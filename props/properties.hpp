@@ -33,11 +33,19 @@ enum class PropertyId : uint8_t {
   tf_transparency,
   no_deadlock,
   determinism,
+  access_keeps_stopped,
   count_
 };
 inline constexpr size_t kPropertyCount = static_cast<size_t>(PropertyId::count_);
 
 enum class Method : uint8_t { monitor, product, graph, recompute };
+
+// The kernels a property is checked on (a bit per kernel family of model/profile.hpp).
+namespace kernels {
+inline constexpr uint8_t on_linux = 1;
+inline constexpr uint8_t on_redox = 2;
+inline constexpr uint8_t both = on_linux | on_redox;
+} // namespace kernels
 
 struct PropertyInfo {
   PropertyId id;
@@ -46,7 +54,14 @@ struct PropertyInfo {
   std::string_view meaning;    // one line, for `ptmc props`
   std::string_view definition; // what is compared, over which states
   bool tracer_visible;         // false: no real-kernel diff can confirm it
+  uint8_t kernels = kernels::on_linux;
+  // On Redox, what the property means there (the same idea over Redox's interface), or empty
+  // when it does not apply; docs/redox-model.md, "Properties", says why.
+  std::string_view redox_definition = {};
 };
+
+// Whether `p` is checked on profiles of this kernel ("linux", "redox").
+bool property_applies(const PropertyInfo& p, const std::string& kernel);
 
 const std::vector<PropertyInfo>& property_table();
 const PropertyInfo& property_info(PropertyId id);

@@ -98,6 +98,7 @@ inline constexpr int kill = 9;
 inline constexpr int usr1 = 10;
 inline constexpr int usr2 = 12;
 inline constexpr int stop = 19;
+inline constexpr int sys = 31; // the agent's sandbox kills with it (docs/containment.md)
 } // namespace sig
 
 // ---- The tracer's requests ------------------------------------------------------------------
@@ -138,7 +139,43 @@ struct Action {
 
 struct Options {
   bool tracesysgood = false;
+  // Redox: the open flags of proc:<pid>/trace (docs/scenario-format.md, "Redox actions").
+  bool o_excl = false;     // closing the file kills the tracee
+  bool o_nonblock = false; // reads (2020) and writes (2019) do not wait
   bool operator==(const Options&) const = default;
+};
+
+// ---- Redox's tracer interface (docs/scenario-format.md, "Redox actions") ----------------------
+// A Redox tracer does not call ptrace(): it writes a flag word to proc:<pid>/trace, reads events
+// from it, reads and writes the whole register struct through proc:<pid>/regs/int, and closes the
+// file. docs/redox-sources.md cites each value (I1-I3).
+namespace redox {
+inline constexpr uint64_t pre_syscall = 0x1;
+inline constexpr uint64_t post_syscall = 0x2;
+inline constexpr uint64_t singlestep = 0x4;
+inline constexpr uint64_t signal = 0x8;
+inline constexpr uint64_t breakpoint = 0x10;
+inline constexpr uint64_t exit = 0x20;
+inline constexpr uint64_t stop_mask = 0xff;
+inline constexpr uint64_t event_clone = 0x100;
+inline constexpr uint64_t event_mask = 0xf00;
+inline constexpr uint64_t flag_ignore = 0x1000;
+inline constexpr uint64_t flag_wait = 0x2000; // 2019 only
+// bitflags' `all()`, every declared constant ORed, masks included: the kernel's from_bits accepts
+// a word iff it has no bit outside this.
+inline constexpr uint64_t kernel_accepts = 0xffff;
+// The bits the model gives a meaning to. A word with an accepted bit outside these is refused by
+// the parser, because the kernel takes it and the model could only guess what follows.
+inline constexpr uint64_t modelled = 0x3f | flag_ignore | flag_wait;
+} // namespace redox
+
+enum class RedoxOp : uint8_t { write, read, getregs, setregs, close };
+
+struct RedoxAction {
+  RedoxOp op = RedoxOp::read;
+  uint64_t flags = 0;      // write: the word
+  std::vector<Edit> edits; // setregs: rax, rip, tf over the struct the last getregs returned
+  bool operator==(const RedoxAction&) const = default;
 };
 
 // ---- The canonical trace --------------------------------------------------------------------
@@ -157,7 +194,13 @@ enum class StopKind : uint8_t {
   detached,      // not a stop: the tracer detached here
   exited,        // waitpid: WIFEXITED
   killed,        // waitpid: WIFSIGNALED
-  hang,          // the agent's wait timed out (real kernels only)
+  hang,          // the agent's wait timed out, or (model) the tracer can never wake up
+  // Redox: one line per tracer operation (docs/trace-format.md, "Redox lines").
+  redox_write,   // write of a flag word: ok or error=
+  redox_read,    // read of one event: event=, none, or error=
+  redox_regs,    // read of regs/int: at, rax, rbx, flags, or error=
+  redox_setregs, // write of regs/int: ok or error=
+  redox_close,   // close of the trace file
 };
 
 // PTRACE_GET_SYSCALL_INFO op values (include/uapi/linux/ptrace.h).
@@ -185,6 +228,10 @@ struct TraceLine {
   bool n = false, z = false, c = false, v = false, ss = false; // PSTATE.{N,Z,C,V,SS}
   int exit_code = 0; // kPidToken when the exit code was the low byte of the tracee's pid
   int written = 0;   // bytes the tracee wrote to its output pipe, at exit
+  // Redox lines.
+  int error = 0;                    // the errno an operation failed with, 0 for success
+  uint64_t cause = 0;               // read: the event's cause, 0 when the read returned no event
+  int64_t event_a = 0, event_b = 0; // SIGNAL: the signal, 1 for a user handler; EXIT: the status
   bool operator==(const TraceLine&) const = default;
 };
 
@@ -218,7 +265,11 @@ struct Scenario {
   std::vector<Insn> handler; // the user's part of the SIGUSR1 handler; see the format doc
   std::vector<Action> actions;
   std::optional<Action> repeat; // repeat this action until the tracee ends...
-  int repeat_max = 0;           // ...at most this many times
+  int repeat_max = 0;           // ...at most this many times (also for redox_repeat)
+  // A scenario's actions are Linux requests or Redox operations, never both.
+  std::vector<RedoxAction> redox_actions;
+  std::vector<RedoxAction> redox_repeat; // repeat this group of operations, if not empty
+  bool uses_redox_actions() const { return !redox_actions.empty() || !redox_repeat.empty(); }
   std::optional<Trace> expect;
   std::string source; // file name, for messages
 };
@@ -254,6 +305,9 @@ std::string format_trace_line(const TraceLine& t);
 std::string format_signal(int signo);
 std::string format_si_code(int si_code);
 std::string format_request(Request r);
+std::string format_redox_action(const RedoxAction& a);
+std::string format_redox_flags(uint64_t word); // PRE_SYSCALL|FLAG_IGNORE, 0, leftover bits in hex
+std::string format_errno(int error);           // EINVAL, ESRCH, ... or the number
 
 // The stop kind as a function of what a tracer reads on `arch` (docs/trace-format.md). The first
 // stop of a run is `initial` whatever it looks like; callers handle that.
@@ -262,6 +316,10 @@ StopKind classify_stop(int signal, int si_code, SyscallOp op, Arch arch = Arch::
 // The tracer policy behind `sig=pass`: the signal to resume with at `stop`, given the request
 // the tracer made before it. Shared by the model and the agent so both mean the same thing.
 int tracer_pass_signal(const TraceLine& stop, Request last_request);
+
+// Text as a message shows it, in single quotes: printable ASCII as is, every other byte (a \r
+// from a serial console, a NUL) as \xNN, and cut after `max_bytes` with "...".
+std::string quote_for_message(std::string_view text, size_t max_bytes = 40);
 
 // ---- Comparing architectures ----------------------------------------------------------------
 // A trace line projected onto what it means on every architecture (docs/trace-format.md,

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <initializer_list>
+#include <utility>
 
 namespace ptmc {
 
@@ -66,6 +67,16 @@ const char* kind_name(StopKind k) {
     return "killed";
   case StopKind::hang:
     return "hang";
+  case StopKind::redox_write:
+    return "write";
+  case StopKind::redox_read:
+    return "read";
+  case StopKind::redox_regs:
+    return "regs";
+  case StopKind::redox_setregs:
+    return "setregs";
+  case StopKind::redox_close:
+    return "close";
   }
   return "signal";
 }
@@ -133,6 +144,59 @@ void append_block(std::string& out, const char* header, const std::vector<Insn>&
   for (const Insn& i : block) out += "  " + format_insn(i) + '\n';
 }
 
+// ---- Redox ------------------------------------------------------------------------------------
+
+std::string hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+const char* redox_op_name(RedoxOp op) {
+  switch (op) {
+  case RedoxOp::write:
+    return "write";
+  case RedoxOp::read:
+    return "read";
+  case RedoxOp::getregs:
+    return "getregs";
+  case RedoxOp::setregs:
+    return "setregs";
+  case RedoxOp::close:
+    return "close";
+  }
+  return "read";
+}
+
+// The end of a Redox line: ` ok`, or ` error=E` when the operation failed.
+std::string ok_or_error(const TraceLine& t) {
+  return t.error ? " error=" + format_errno(t.error) : std::string(" ok");
+}
+
+std::string format_redox_line(const TraceLine& t) {
+  std::string out = kind_name(t.kind);
+  switch (t.kind) {
+  case StopKind::redox_read:
+    if (t.error) return out + " error=" + format_errno(t.error);
+    if (t.cause == 0) return out + " none";
+    out += " event=" + format_redox_flags(t.cause);
+    if (t.cause == redox::signal)
+      out += " sig=" + format_signal(static_cast<int>(t.event_a)) +
+             " handler=" + (t.event_b ? "user" : "default");
+    if (t.cause == redox::exit) out += " status=" + hex(static_cast<uint64_t>(t.event_a));
+    return out;
+  case StopKind::redox_regs:
+    if (t.error) return out + " error=" + format_errno(t.error);
+    out += " at=" + format_loc(t.at);
+    out += " rax=" + format_reg_value(t.rax);
+    out += " rbx=" + std::to_string(t.rbx);
+    out += " flags=" + format_flags(t);
+    return out;
+  default:
+    return out + ok_or_error(t);
+  }
+}
+
 } // namespace
 
 std::string format_signal(int signo) {
@@ -151,6 +215,8 @@ std::string format_signal(int signo) {
     return "SIGUSR2";
   case sig::stop:
     return "SIGSTOP";
+  case sig::sys:
+    return "SIGSYS";
   default:
     return std::to_string(signo);
   }
@@ -199,6 +265,44 @@ std::string format_request(Request r) {
     return "kill";
   }
   return "cont";
+}
+
+std::string format_redox_flags(uint64_t word) {
+  static const std::pair<uint64_t, const char*> names[] = {
+      {redox::pre_syscall, "PRE_SYSCALL"}, {redox::post_syscall, "POST_SYSCALL"},
+      {redox::singlestep, "SINGLESTEP"},   {redox::signal, "SIGNAL"},
+      {redox::breakpoint, "BREAKPOINT"},   {redox::exit, "EXIT"},
+      {redox::event_clone, "EVENT_CLONE"}, {redox::flag_ignore, "FLAG_IGNORE"},
+      {redox::flag_wait, "FLAG_WAIT"}};
+  if (word == 0) return "0";
+  std::string out;
+  for (const auto& [bit, name] : names) {
+    if (!(word & bit)) continue;
+    if (!out.empty()) out += '|';
+    out += name;
+    word &= ~bit;
+  }
+  if (word) {
+    if (!out.empty()) out += '|';
+    out += hex(word);
+  }
+  return out;
+}
+
+std::string format_errno(int error) {
+  static const std::pair<int, const char*> names[] = {
+      {1, "EPERM"},  {3, "ESRCH"},   {9, "EBADF"},   {11, "EAGAIN"}, {14, "EFAULT"},
+      {16, "EBUSY"}, {19, "ENODEV"}, {22, "EINVAL"}, {38, "ENOSYS"}, {131, "ENOTRECOVERABLE"}};
+  for (const auto& [value, name] : names)
+    if (value == error) return name;
+  return std::to_string(error);
+}
+
+std::string format_redox_action(const RedoxAction& a) {
+  std::string out = redox_op_name(a.op);
+  if (a.op == RedoxOp::write) out += ' ' + format_redox_flags(a.flags);
+  for (const Edit& e : a.edits) out += ' ' + format_edit(e, Arch::x86_64);
+  return out;
 }
 
 std::string format_loc(const Loc& l) {
@@ -285,6 +389,12 @@ std::string format_action(const Action& a, Arch arch) {
 
 std::string format_trace_line(const TraceLine& t) {
   switch (t.kind) {
+  case StopKind::redox_write:
+  case StopKind::redox_read:
+  case StopKind::redox_regs:
+  case StopKind::redox_setregs:
+  case StopKind::redox_close:
+    return format_redox_line(t);
   case StopKind::detached:
     return "detached";
   case StopKind::hang:
@@ -324,7 +434,11 @@ std::string format_trace_line(const TraceLine& t) {
 std::string format_scenario(const Scenario& s) {
   std::string out = "ptmc-scenario " + std::to_string(s.version) + '\n';
   out += "profile " + s.profile + '\n';
-  if (s.options.tracesysgood) out += "options tracesysgood\n";
+  std::string options;
+  if (s.options.tracesysgood) options += " tracesysgood";
+  if (s.options.o_excl) options += " o_excl";
+  if (s.options.o_nonblock) options += " o_nonblock";
+  if (!options.empty()) out += "options" + options + '\n';
   out += '\n';
   append_block(out, "program:", s.program);
   if (!s.handler.empty()) {
@@ -336,6 +450,13 @@ std::string format_scenario(const Scenario& s) {
   if (s.repeat)
     out += "  repeat " + format_action(*s.repeat, s.arch()) +
            " max=" + std::to_string(s.repeat_max) + '\n';
+  for (const RedoxAction& a : s.redox_actions) out += "  " + format_redox_action(a) + '\n';
+  if (!s.redox_repeat.empty()) {
+    out += "  repeat";
+    for (size_t i = 0; i < s.redox_repeat.size(); ++i)
+      out += (i ? "; " : " ") + format_redox_action(s.redox_repeat[i]);
+    out += " max=" + std::to_string(s.repeat_max) + '\n';
+  }
   if (s.expect) {
     out += "\nexpect:\n";
     for (const TraceLine& t : *s.expect) out += "  " + format_trace_line(t) + '\n';

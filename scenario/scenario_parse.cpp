@@ -6,6 +6,7 @@
 #include "scenario/scenario.hpp"
 
 #include <cstddef>
+#include <cstdio>
 #include <initializer_list>
 #include <limits>
 #include <string>
@@ -82,25 +83,19 @@ std::vector<Line> split_lines(std::string_view text) {
   return lines;
 }
 
-// A token as it appears in a message: printable ASCII as is, other bytes as \xNN, long tokens
-// cut short.
 std::string quote(std::string_view t) {
-  constexpr size_t kMax = 40;
-  std::string out = "'";
-  for (size_t i = 0; i < t.size() && i < kMax; ++i) {
-    const unsigned char c = static_cast<unsigned char>(t[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      static const char hex[] = "0123456789abcdef";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 0xf];
+  return quote_for_message(t);
+}
+
+// Looks `s` up in a table of (name, value) pairs.
+template <class T, size_t N>
+bool find_name(const std::pair<std::string_view, T> (&names)[N], std::string_view s, T& out) {
+  for (const auto& [name, value] : names)
+    if (s == name) {
+      out = value;
+      return true;
     }
-  }
-  if (t.size() > kMax) out += "...";
-  out += '\'';
-  return out;
+  return false;
 }
 
 // ---- Errors ----------------------------------------------------------------------------------
@@ -190,13 +185,8 @@ std::string number_error(Num n, std::string_view what, std::string_view tok) {
 bool signal_by_name(std::string_view s, int& out) {
   static const std::pair<std::string_view, int> names[] = {
       {"SIGILL", 4},   {"SIGTRAP", sig::trap}, {"SIGKILL", sig::kill}, {"SIGUSR1", sig::usr1},
-      {"SIGSEGV", 11}, {"SIGUSR2", sig::usr2}, {"SIGSTOP", sig::stop}};
-  for (const auto& [name, value] : names)
-    if (s == name) {
-      out = value;
-      return true;
-    }
-  return false;
+      {"SIGSEGV", 11}, {"SIGUSR2", sig::usr2}, {"SIGSTOP", sig::stop}, {"SIGSYS", sig::sys}};
+  return find_name(names, s, out);
 }
 
 // Returns an error message, or empty on success.
@@ -225,6 +215,50 @@ std::string parse_loc(std::string_view s, Loc& out) {
   return {};
 }
 
+// The names format_errno prints.
+bool errno_by_name(std::string_view s, int& out) {
+  static const std::pair<std::string_view, int> names[] = {
+      {"EPERM", 1},  {"ESRCH", 3},   {"EBADF", 9},   {"EAGAIN", 11}, {"EFAULT", 14},
+      {"EBUSY", 16}, {"ENODEV", 19}, {"EINVAL", 22}, {"ENOSYS", 38}, {"ENOTRECOVERABLE", 131}};
+  return find_name(names, s, out);
+}
+
+// A Redox flag word: names and numbers joined by '|' (`PRE_SYSCALL|FLAG_IGNORE`, `0x1003`, `0`).
+// On error, `column` is the 0-based offset of the bad part in `s`.
+bool parse_redox_word(std::string_view s, uint64_t& out, std::string& error, int& column) {
+  static const std::pair<std::string_view, uint64_t> names[] = {
+      {"PRE_SYSCALL", redox::pre_syscall}, {"POST_SYSCALL", redox::post_syscall},
+      {"SINGLESTEP", redox::singlestep},   {"SIGNAL", redox::signal},
+      {"BREAKPOINT", redox::breakpoint},   {"EXIT", redox::exit},
+      {"EVENT_CLONE", redox::event_clone}, {"FLAG_IGNORE", redox::flag_ignore},
+      {"FLAG_WAIT", redox::flag_wait}};
+  out = 0;
+  size_t pos = 0;
+  for (;;) {
+    const size_t bar = s.find('|', pos);
+    const std::string_view part = s.substr(pos, bar == std::string_view::npos ? s.npos : bar - pos);
+    bool named = false;
+    for (const auto& [name, bit] : names)
+      if (part == name) {
+        out |= bit;
+        named = true;
+      }
+    if (!named) {
+      uint64_t v = 0;
+      if (part.empty() || parse_magnitude(part, v) != Num::ok) {
+        error = "bad flag " + quote(part) +
+                " (expected PRE_SYSCALL, POST_SYSCALL, SINGLESTEP, SIGNAL, BREAKPOINT, EXIT, "
+                "FLAG_IGNORE, FLAG_WAIT or a number, joined by '|')";
+        column = static_cast<int>(pos);
+        return false;
+      }
+      out |= v;
+    }
+    if (bar == std::string_view::npos) return true;
+    pos = bar + 1;
+  }
+}
+
 // ---- Trace lines -----------------------------------------------------------------------------
 
 struct TraceFailure {
@@ -248,13 +282,13 @@ bool kind_by_name(std::string_view s, StopKind& out) {
       {"detached", StopKind::detached},
       {"exited", StopKind::exited},
       {"killed", StopKind::killed},
-      {"hang", StopKind::hang}};
-  for (const auto& [name, value] : names)
-    if (s == name) {
-      out = value;
-      return true;
-    }
-  return false;
+      {"hang", StopKind::hang},
+      {"write", StopKind::redox_write},
+      {"read", StopKind::redox_read},
+      {"regs", StopKind::redox_regs},
+      {"setregs", StopKind::redox_setregs},
+      {"close", StopKind::redox_close}};
+  return find_name(names, s, out);
 }
 
 class TraceReader {
@@ -283,6 +317,17 @@ public:
     case StopKind::killed:
       t.signal = signal_value(field("sig"));
       t.written = int_value(field("written"), "written count");
+      break;
+    case StopKind::redox_write:
+    case StopKind::redox_setregs:
+    case StopKind::redox_close:
+      read_ok_or_error(t);
+      break;
+    case StopKind::redox_read:
+      read_redox_read(t);
+      break;
+    case StopKind::redox_regs:
+      if (!read_error_if_any(t)) read_redox_regs(t);
       break;
     default:
       read_stop(t);
@@ -385,6 +430,72 @@ private:
     read_pstate(field("pstate"), t);
   }
 
+  // ---- Redox lines ----
+
+  // `error=E` as the next token: sets t.error and returns true; anything else is left unread.
+  bool read_error_if_any(TraceLine& t) {
+    if (next_ >= toks_.size() || toks_[next_].text.substr(0, 6) != "error=") return false;
+    t.error = errno_value(field("error"));
+    return true;
+  }
+
+  void read_ok_or_error(TraceLine& t) {
+    if (read_error_if_any(t)) return;
+    if (next_ >= toks_.size()) trace_fail(end_col_, "missing 'ok' or 'error='");
+    const Token& tok = toks_[next_++];
+    if (tok.text != "ok")
+      trace_fail(tok.col, "expected 'ok' or 'error=', found " + quote(tok.text));
+  }
+
+  void read_redox_read(TraceLine& t) {
+    if (read_error_if_any(t)) return;
+    if (next_ < toks_.size() && toks_[next_].text == "none") {
+      ++next_;
+      return;
+    }
+    if (next_ >= toks_.size()) trace_fail(end_col_, "missing 'event=', 'none' or 'error='");
+    const Token v = field("event");
+    std::string error;
+    int col = 0;
+    if (!parse_redox_word(v.text, t.cause, error, col)) trace_fail(v.col + col, error);
+    if (t.cause == 0)
+      trace_fail(v.col, "an event's cause is never 0 (a read of nothing is 'none')");
+    if (t.cause == redox::signal) {
+      t.event_a = signal_value(field("sig"));
+      const Token h = field("handler");
+      if (h.text == "user")
+        t.event_b = 1;
+      else if (h.text != "default")
+        trace_fail(h.col, "bad handler " + quote(h.text) + " (expected user or default)");
+    } else if (t.cause == redox::exit) {
+      const Token st = field("status");
+      uint64_t status = 0;
+      const Num n = parse_magnitude(st.text, status);
+      if (n != Num::ok) trace_fail(st.col, number_error(n, "status", st.text));
+      t.event_a = static_cast<int64_t>(status);
+    }
+  }
+
+  void read_redox_regs(TraceLine& t) {
+    const Token at = field("at");
+    const std::string loc_error = parse_loc(at.text, t.at);
+    if (!loc_error.empty()) trace_fail(at.col, loc_error);
+    t.rax = reg_value(field("rax"), "rax");
+    t.rbx = unsigned_value(field("rbx"), "rbx");
+    read_flags(field("flags"), t);
+  }
+
+  static int errno_value(const Token& v) {
+    int out = 0;
+    if (errno_by_name(v.text, out)) return out;
+    const Num n = parse_int(v.text, out);
+    if (n != Num::ok || out <= 0)
+      trace_fail(v.col, "bad error " + quote(v.text) +
+                            " (expected a name such as EINVAL, or a "
+                            "positive number)");
+    return out;
+  }
+
   void read_stop(TraceLine& t) {
     const Token at = field("at");
     const std::string loc_error = parse_loc(at.text, t.at);
@@ -470,12 +581,7 @@ bool request_by_name(std::string_view s, Request& out) {
       {"sysemu_singlestep", Request::sysemu_singlestep},
       {"detach", Request::detach},
       {"kill", Request::kill}};
-  for (const auto& [name, value] : names)
-    if (s == name) {
-      out = value;
-      return true;
-    }
-  return false;
+  return find_name(names, s, out);
 }
 
 void no_more_tokens(const Line& l, size_t from, std::string_view after) {
@@ -550,6 +656,27 @@ Insn parse_insn_text(const Line& l) {
   fail(l.number, t.col, "unknown instruction " + quote(t.text));
 }
 
+// The value of a register edit: a location for rip, 0 or 1 for tf, a number otherwise. `key`
+// is the key as written (tf=, or ss= on aarch64), for messages.
+Edit parse_edit(const Line& l, Reg reg, const Token& v, std::string_view key) {
+  if (reg == Reg::rip) {
+    Loc loc;
+    const std::string err = parse_loc(v.text, loc);
+    if (!err.empty()) fail(l.number, v.col, err);
+    return Edit{Reg::rip, 0, loc};
+  }
+  if (reg == Reg::tf) {
+    if (v.text != "0" && v.text != "1")
+      fail(l.number, v.col, std::string(key) + "= must be 0 or 1, found " + quote(v.text));
+    return Edit{Reg::tf, v.text == "1" ? 1 : 0, Loc{}};
+  }
+  int64_t n = 0;
+  const Num r = parse_i64(v.text, n);
+  if (r != Num::ok)
+    fail(l.number, v.col, number_error(r, "value for " + std::string(key) + "=", v.text));
+  return Edit{reg, n, Loc{}};
+}
+
 // The edit a key names on `arch`, or nullopt. A key of the other architecture is an error.
 std::optional<Reg> edit_reg(const Line& l, const Token& tok, std::string_view key, Arch arch) {
   for (Reg r : {Reg::orig_rax, Reg::rax, Reg::rip, Reg::tf}) {
@@ -573,7 +700,7 @@ Action parse_action(const Line& l, size_t first, int* max, Arch arch) {
     fail(l.number, rt.col,
          "unknown request " + quote(rt.text) +
              " (expected cont, syscall, singlestep, sysemu, sysemu_singlestep, detach, kill" +
-             (max ? ")" : " or repeat)"));
+             (max ? ", or a Redox operation)" : ", a Redox operation or repeat)"));
   bool seen_sig = false, seen_max = false;
   bool seen_reg[4] = {false, false, false, false};
   for (size_t i = first + 1; i < l.toks.size(); ++i) {
@@ -622,24 +749,151 @@ Action parse_action(const Line& l, size_t first, int* max, Arch arch) {
       if (parse_int(v.text, n) != Num::ok || n < 1 || n > kMaxRepeat)
         fail(l.number, v.col, "max= must be 1..100000, found " + quote(v.text));
       *max = n;
-    } else if (reg == Reg::rip) {
-      Loc loc;
-      const std::string err = parse_loc(v.text, loc);
-      if (!err.empty()) fail(l.number, v.col, err);
-      a.edits.push_back(Edit{Reg::rip, 0, loc});
-    } else if (reg == Reg::tf) {
-      if (v.text != "0" && v.text != "1")
-        fail(l.number, v.col, key_eq + " must be 0 or 1, found " + quote(v.text));
-      a.edits.push_back(Edit{Reg::tf, v.text == "1" ? 1 : 0, Loc{}});
     } else {
-      int64_t n = 0;
-      const Num r = parse_i64(v.text, n);
-      if (r != Num::ok) fail(l.number, v.col, number_error(r, "value for " + key_eq, v.text));
-      a.edits.push_back(Edit{reg, n, Loc{}});
+      a.edits.push_back(parse_edit(l, reg, v, key));
     }
   }
   if (max && !seen_max) fail(l.number, l.toks[first - 1].col, "repeat needs max=N (1..100000)");
   return a;
+}
+
+// ---- Redox actions ----------------------------------------------------------------------------
+
+bool redox_op_by_name(std::string_view s, RedoxOp& out) {
+  static const std::pair<std::string_view, RedoxOp> names[] = {{"write", RedoxOp::write},
+                                                               {"read", RedoxOp::read},
+                                                               {"getregs", RedoxOp::getregs},
+                                                               {"setregs", RedoxOp::setregs},
+                                                               {"close", RedoxOp::close}};
+  return find_name(names, s, out);
+}
+
+bool is_2020_profile(std::string_view profile) {
+  return profile.substr(0, 10) == "redox-2020";
+}
+
+// The bits of a word the kernel accepts (I3 in docs/redox-sources.md) but the model has no
+// meaning for, named.
+std::string unmodelled_bits(uint64_t word) {
+  std::string out;
+  for (uint64_t bit = 1; bit <= redox::kernel_accepts; bit <<= 1) {
+    if (!(word & bit) || (bit & redox::modelled)) continue;
+    if (!out.empty()) out += ", ";
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(bit));
+    out += buf;
+    if (bit == redox::event_clone) out += " (EVENT_CLONE: the model has no clone)";
+  }
+  return out;
+}
+
+// One Redox operation from tokens [first, end) of line `l`.
+RedoxAction parse_redox_action(const Line& l, size_t first, size_t end, std::string_view profile) {
+  const Token& ot = l.toks[first];
+  RedoxAction a;
+  if (!redox_op_by_name(ot.text, a.op))
+    fail(l.number, ot.col,
+         "unknown operation " + quote(ot.text) +
+             " (expected write, read, getregs, setregs, close)");
+  const auto no_more = [&](size_t from) {
+    if (from < end)
+      fail(l.number, l.toks[from].col,
+           "unexpected " + quote(l.toks[from].text) + " after '" + std::string(ot.text) + "'");
+  };
+  switch (a.op) {
+  case RedoxOp::write: {
+    if (first + 1 >= end)
+      fail(l.number, ot.col,
+           "'write' needs a flag word, e.g. 'write PRE_SYSCALL|POST_SYSCALL' or 'write 0'");
+    const Token& w = l.toks[first + 1];
+    std::string error;
+    int col = 0;
+    if (!parse_redox_word(w.text, a.flags, error, col)) fail(l.number, w.col + col, error);
+    const std::string extra = unmodelled_bits(a.flags);
+    if (!extra.empty())
+      fail(l.number, w.col,
+           "flag word " + quote(w.text) +
+               " has bits the kernel accepts but the model does not "
+               "follow: " +
+               extra);
+    if ((a.flags & redox::flag_wait) && is_2020_profile(profile))
+      fail(l.number, w.col,
+           "FLAG_WAIT (0x2000) is not in the 2020 interface (redox-os/syscall 1c637e72 removed "
+           "it; the 2020 kernel accepts the bit and ignores it)");
+    no_more(first + 2);
+    break;
+  }
+  case RedoxOp::setregs: {
+    bool seen[4] = {false, false, false, false};
+    for (size_t i = first + 1; i < end; ++i) {
+      const Token& tok = l.toks[i];
+      const size_t eq = tok.text.find('=');
+      if (eq == std::string_view::npos || eq == 0)
+        fail(l.number, tok.col, "expected KEY=VALUE, found " + quote(tok.text));
+      const std::string_view key = tok.text.substr(0, eq);
+      const Token v{tok.text.substr(eq + 1), tok.col + static_cast<int>(eq) + 1};
+      Reg reg;
+      if (key == "rax")
+        reg = Reg::rax;
+      else if (key == "rip")
+        reg = Reg::rip;
+      else if (key == "tf")
+        reg = Reg::tf;
+      else if (key == "orig_rax")
+        fail(l.number, tok.col,
+             "Redox's register struct has no orig_rax (rax holds the syscall "
+             "number at PRE_SYSCALL)");
+      else
+        fail(l.number, tok.col, "unknown key " + quote(key) + " (expected rax=, rip= or tf=)");
+      bool& dup = seen[static_cast<int>(reg)];
+      if (dup) fail(l.number, tok.col, "duplicate '" + std::string(key) + "='");
+      dup = true;
+      if (v.text.empty()) fail(l.number, v.col, "missing value after '" + std::string(key) + "='");
+      a.edits.push_back(parse_edit(l, reg, v, key));
+    }
+    break;
+  }
+  default:
+    no_more(first + 1);
+    break;
+  }
+  return a;
+}
+
+// `repeat OP; OP; ... max=N`: operations separated by ';' (alone or ending a token).
+std::vector<RedoxAction> parse_redox_repeat(const Line& l, std::string_view profile, int* max) {
+  std::vector<Token> toks(l.toks.begin() + 1, l.toks.end());
+  if (toks.empty() || toks.back().text.substr(0, 4) != "max=")
+    fail(l.number, l.toks[0].col, "repeat needs max=N (1..100000) at the end of the line");
+  const Token mt = toks.back();
+  toks.pop_back();
+  int n = 0;
+  if (parse_int(mt.text.substr(4), n) != Num::ok || n < 1 || n > kMaxRepeat)
+    fail(l.number, mt.col + 4, "max= must be 1..100000, found " + quote(mt.text.substr(4)));
+  *max = n;
+  // Re-split on ';' into the lines of a pseudo-line, then parse each group.
+  Line group;
+  group.number = l.number;
+  std::vector<RedoxAction> out;
+  const auto flush = [&](int col) {
+    if (group.toks.empty()) fail(l.number, col, "empty operation in 'repeat' (two ';' in a row?)");
+    out.push_back(parse_redox_action(group, 0, group.toks.size(), profile));
+    group.toks.clear();
+  };
+  for (const Token& t : toks) {
+    size_t from = 0;
+    for (;;) {
+      const size_t semi = t.text.find(';', from);
+      const std::string_view part =
+          t.text.substr(from, semi == t.text.npos ? t.text.npos : semi - from);
+      if (!part.empty()) group.toks.push_back(Token{part, t.col + static_cast<int>(from)});
+      if (semi == t.text.npos) break;
+      flush(t.col + static_cast<int>(semi));
+      from = semi + 1;
+    }
+  }
+  flush(mt.col);
+  return out;
 }
 
 // Parses one scenario from lines [first, last); `first` must be its `ptmc-scenario` line.
@@ -668,6 +922,9 @@ Scenario parse_lines(const Line* first, const Line* last) {
   int profile_line = 0, options_line = 0;
   int section_line[5] = {0, 0, 0, 0, 0};
   int repeat_line = 0;
+  // Where the first action of each kind is, and each option, for the consistency checks.
+  std::pair<int, int> first_linux{0, 0}, first_redox{0, 0};
+  std::vector<std::pair<std::string_view, std::pair<int, int>>> option_pos;
 
   for (const Line* lp = first + 1; lp != last; ++lp) {
     const Line& l = *lp;
@@ -716,10 +973,17 @@ Scenario parse_lines(const Line* first, const Line* last) {
         options_line = l.number;
         for (size_t i = 1; i < l.toks.size(); ++i) {
           const Token& w = l.toks[i];
-          if (w.text != "tracesysgood")
-            fail(l.number, w.col, "unknown option " + quote(w.text) + " (expected tracesysgood)");
-          if (s.options.tracesysgood) fail(l.number, w.col, "duplicate option 'tracesysgood'");
-          s.options.tracesysgood = true;
+          bool* flag = w.text == "tracesysgood" ? &s.options.tracesysgood
+                       : w.text == "o_excl"     ? &s.options.o_excl
+                       : w.text == "o_nonblock" ? &s.options.o_nonblock
+                                                : nullptr;
+          if (!flag)
+            fail(l.number, w.col,
+                 "unknown option " + quote(w.text) +
+                     " (expected tracesysgood, o_excl, o_nonblock)");
+          if (*flag) fail(l.number, w.col, "duplicate option " + quote(w.text));
+          *flag = true;
+          option_pos.push_back({w.text, {l.number, w.col}});
         }
       } else {
         fail(l.number, t.col,
@@ -738,13 +1002,31 @@ Scenario parse_lines(const Line* first, const Line* last) {
         fail(l.number, t.col,
              "repeat must be the last action (the repeat is on line " +
                  std::to_string(repeat_line) + ")");
-      if (t.text == "repeat") {
-        if (l.toks.size() < 2)
+      {
+        const bool is_repeat = t.text == "repeat";
+        if (is_repeat && l.toks.size() < 2)
           fail(l.number, t.col, "'repeat' needs an action, e.g. 'repeat cont max=10'");
-        repeat_line = l.number;
-        s.repeat = parse_action(l, 1, &s.repeat_max, s.arch());
-      } else {
-        s.actions.push_back(parse_action(l, 0, nullptr, s.arch()));
+        const Token& head_tok = l.toks[is_repeat ? 1 : 0];
+        RedoxOp op;
+        const bool redox = redox_op_by_name(head_tok.text.substr(0, head_tok.text.find(';')), op);
+        auto& mine = redox ? first_redox : first_linux;
+        const auto& other = redox ? first_linux : first_redox;
+        if (other.first)
+          fail(l.number, head_tok.col,
+               std::string(redox ? "a Redox operation after Linux requests"
+                                 : "a Linux request after Redox operations") +
+                   " (line " + std::to_string(other.first) +
+                   "): a scenario's actions are all of one kind");
+        if (!mine.first) mine = {l.number, head_tok.col};
+        if (is_repeat) repeat_line = l.number;
+        if (redox && is_repeat)
+          s.redox_repeat = parse_redox_repeat(l, s.profile, &s.repeat_max);
+        else if (redox)
+          s.redox_actions.push_back(parse_redox_action(l, 0, l.toks.size(), s.profile));
+        else if (is_repeat)
+          s.repeat = parse_action(l, 1, &s.repeat_max, s.arch());
+        else
+          s.actions.push_back(parse_action(l, 0, nullptr, s.arch()));
       }
       break;
     case Section::expect: {
@@ -768,6 +1050,19 @@ Scenario parse_lines(const Line* first, const Line* last) {
     fail(h.number, head.col, "missing 'profile' line, e.g. 'profile linux-x86_64'");
   if (!section_line[static_cast<int>(Section::program)])
     fail(h.number, head.col, "'program:' section missing");
+  if (first_redox.first && s.profile.substr(0, 6) != "redox-")
+    fail(first_redox.first, first_redox.second,
+         "Redox operations need a Redox profile (redox-2019, redox-2020, ...), not " +
+             quote(s.profile));
+  for (const auto& [name, pos] : option_pos) {
+    if (first_redox.first && name == "tracesysgood")
+      fail(pos.first, pos.second,
+           "tracesysgood is a Linux option; Redox operations take o_excl and o_nonblock");
+    if (first_linux.first && name != "tracesysgood")
+      fail(pos.first, pos.second,
+           quote(name) + " is an option of Redox operations (Linux requests on a Redox profile "
+                         "open the trace file as relibc does)");
+  }
   return s;
 }
 
@@ -781,6 +1076,24 @@ ParseError make_error(const std::string& file, int line, int col, std::string me
 }
 
 } // namespace
+
+std::string quote_for_message(std::string_view text, size_t max_bytes) {
+  std::string out = "'";
+  for (size_t i = 0; i < text.size() && i < max_bytes; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      static const char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 0xf];
+    }
+  }
+  if (text.size() > max_bytes) out += "...";
+  out += '\'';
+  return out;
+}
 
 TraceParseResult parse_trace_line(std::string_view text) {
   TraceParseResult r;

@@ -5,4 +5,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j2 --target ptmc ptmc-agent
-./build/ptmc check --profile linux-x86_64 "$@"
+status=0
+./build/ptmc check --profile linux-x86_64 "$@" || status=$?
+# Then the HTML report of every profile (graphs, verdicts, rules, recorded kernel runs).
+# (Not build/report: that is the CMake build directory of report/.)
+./build/ptmc report --out build/html
+exit $status

@@ -17,15 +17,70 @@
 #include "model/rules.hpp"
 #include "model/transition.hpp"
 #include "scenario/scenario.hpp"
+#include "scenario/syscalls.hpp"
 
+#include <array>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ptmc {
 
 // The syscalls the generic layer implements, as the arch's table names them.
-enum class Syscall : uint8_t { none, read, write, getpid, kill, exit_group, rt_sigreturn, invalid };
+// `unmodelled`: a syscall of a kernel we target that the model does not follow; it refuses the
+// run rather than guess (scenario/syscalls.hpp).
+enum class Syscall : uint8_t {
+  none,
+  read,
+  write,
+  getpid,
+  kill,
+  exit_group,
+  rt_sigreturn,
+  invalid,
+  unmodelled
+};
+
+// The syscall `number` names in `arch`'s table, through the list the agent's sandbox is built
+// from (scenario/syscalls.hpp), so that the model follows exactly what the sandbox lets through.
+constexpr Syscall classify_syscall(ptmc::Arch arch, int64_t number) {
+  switch (syscalls::classify(arch, number)) {
+  case syscalls::Class::skip:
+    return Syscall::none;
+  case syscalls::Class::invalid:
+    return Syscall::invalid;
+  case syscalls::Class::unmodelled:
+  case syscalls::Class::x32:
+    return Syscall::unmodelled;
+  case syscalls::Class::modelled:
+    break;
+  }
+  const std::string_view name =
+      syscalls::find_modelled(arch, syscalls::dispatch_number(number))->name;
+  constexpr std::pair<std::string_view, Syscall> kByName[] = {
+      {"read", Syscall::read},
+      {"write", Syscall::write},
+      {"getpid", Syscall::getpid},
+      {"kill", Syscall::kill},
+      {"exit_group", Syscall::exit_group},
+      {"rt_sigreturn", Syscall::rt_sigreturn}};
+  for (const auto& [n, call] : kByName)
+    if (n == name) return call;
+  return Syscall::unmodelled; // on the list without a rule here: refuse, not guess
+}
+
+// The same, looked up in a table made at compile time: the explorer asks at every syscall.
+template <ptmc::Arch A> Syscall syscall_in_table(int64_t number) {
+  static constexpr auto kBelowInvalid = [] {
+    std::array<Syscall, syscalls::kFirstInvalid> table{};
+    for (int32_t nr = 0; nr < syscalls::kFirstInvalid; ++nr) table[nr] = classify_syscall(A, nr);
+    return table;
+  }();
+  const int32_t nr = syscalls::dispatch_number(number);
+  return nr >= 0 && nr < syscalls::kFirstInvalid ? kBelowInvalid[nr] : classify_syscall(A, number);
+}
 
 // A syscall's arguments as the alphabet can set them, read from the arch's registers.
 struct SyscallArgs {
@@ -34,6 +89,18 @@ struct SyscallArgs {
   int64_t arg0;
   bool buffer_valid; // write's buffer is readable memory
   int signal;        // kill's signal, or 0 when the argument is no signal the model knows
+
+  // The alphabet's argument encoding, the same on every architecture: `arg0` as the program left
+  // it, and the second argument register holding an Arg code or the signal frame's address.
+  static SyscallArgs decode(int64_t arg0, uint64_t second, uint64_t frame_ptr) {
+    SyscallArgs a;
+    a.arg0 = arg0;
+    a.buffer_valid = second == static_cast<uint8_t>(Arg::buf) || second == frame_ptr;
+    a.signal = second == static_cast<uint8_t>(Arg::sigusr1)   ? sig::usr1
+               : second == static_cast<uint8_t>(Arg::sigusr2) ? sig::usr2
+                                                              : 0;
+    return a;
+  }
 };
 
 // How a user instruction ended, as the arch glue reports it to the generic layer.
@@ -64,6 +131,10 @@ public:
 
   const Profile& profile() const { return profile_; }
   const Arch& arch() const { return arch_; }
+
+  // Why a scenario cannot run on this model, or nullopt: a signal the model does not know given
+  // to a resume, then what the arch glue cannot lay out or follow (Arch::unsupported).
+  static std::optional<std::string> unsupported(const Scenario& s);
   std::vector<State> initial_states(std::optional<bool> tracesysgood = std::nullopt) const;
 
   // The instructions the tracee may execute next, in alphabet order; a fixed instruction is
@@ -83,6 +154,10 @@ public:
     return profile_.signal_stop_writes_to_live &&
            (s.why == StopWhy::signal_delivery || s.why == StopWhy::initial);
   }
+
+  // Whether this stop's register writes (all but orig_rax) reach the pending signal frame rather
+  // than the live registers: the design variants of the RFC's question 1 (RegisterWriteTarget).
+  bool edits_reach_saved(const State& s) const;
 
   State resume(const State& s, const Action& a, Peek peek, RuleCtx& rules, Events& ev) const;
   State execute(const State& s, const Insn& insn, RuleCtx& rules, Events& ev) const;
@@ -105,6 +180,9 @@ public:
   void track_last_request(bool on) { track_last_request_ = on; }
 
 private:
+  // The tracer's edits at a stop, into the frame the profile sends them to.
+  void write_edits(State& s, const std::vector<Edit>& edits, bool rip_only, RuleCtx& r) const;
+
   // kernel/entry/common.c
   void syscall_entry(State& s, RuleCtx& r, Events& ev) const;
   void syscall_body(State& s, RuleCtx& r, Events& ev) const;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "model/linux/model.hpp"
+#include "model/program_layout.hpp"
 
 #include <stdexcept>
 
@@ -26,6 +27,20 @@ LinuxModel<Arch>::LinuxModel(const Profile& profile, std::optional<std::vector<I
     (Arch::sets_trap_flag(in.op) ? alphabet_has_popf_ : alphabet_has_other_) = true;
   if (program_length_ + 3 > 255 || handler_.size() > 255)
     throw std::invalid_argument("program or handler longer than the model's 8-bit rip allows");
+}
+
+template <class Arch> std::optional<std::string> LinuxModel<Arch>::unsupported(const Scenario& s) {
+  // A signal without a pending bit would be dropped: kernel/signal.c would deliver it (SIGSEGV's
+  // default action, SIGSTOP's group stop), and the model does not follow that.
+  const auto unknown_signal = [](const Action& a) { return a.signal != 0 && !pend_bit(a.signal); };
+  for (size_t i = 0; i < s.actions.size(); ++i)
+    if (unknown_signal(s.actions[i]))
+      return "action " + std::to_string(i + 1) + " (" + format_action(s.actions[i]) +
+             "): the model follows only SIGUSR1, SIGUSR2 and SIGTRAP given to a resume";
+  if (s.repeat && unknown_signal(*s.repeat))
+    return "the repeat action (" + format_action(*s.repeat) +
+           "): the model follows only SIGUSR1, SIGUSR2 and SIGTRAP given to a resume";
+  return Arch::unsupported(s);
 }
 
 template <class Arch>
@@ -52,27 +67,14 @@ LinuxModel<Arch>::initial_states(std::optional<bool> tracesysgood) const {
 }
 
 template <class Arch> std::optional<Insn> LinuxModel<Arch>::fixed_insn(Loc at) const {
-  if (at.space == Loc::Space::handler) {
-    if (at.index < handler_.size()) return handler_[at.index];
-    return std::nullopt;
-  }
-  if (at.space != Loc::Space::program) return std::nullopt;
-  const size_t n = program_length_;
-  // The exit tail: `nr exit_group; syscall; jmp` back to the `nr`.
-  if (at.index == n) return Insn{Op::set_nr, nr::exit_group, Arg::buf};
-  if (at.index == n + 1) return Insn{Op::syscall, 0, Arg::buf};
-  if (at.index == n + 2) return Insn{Op::jmp, static_cast<int64_t>(n), Arg::buf};
-  if (program_ && at.index < n) return (*program_)[at.index];
-  return std::nullopt;
+  return fixed_insn_at(at, program_length_, program_, handler_);
 }
 
 template <class Arch>
 size_t LinuxModel<Arch>::program_choices(const State& s, uint16_t* out) const {
   if (s.phase != Phase::user) return 0;
   const Loc at = s.pc();
-  if (at.space == Loc::Space::outside ||
-      (at.space == Loc::Space::program && at.index > program_length_ + 2))
-    return 0;
+  if (outside_code(at, program_length_)) return 0;
   if (fixed_insn(at)) {
     out[0] = static_cast<uint16_t>(alphabet_.size());
     return 1;
@@ -84,6 +86,7 @@ size_t LinuxModel<Arch>::program_choices(const State& s, uint16_t* out) const {
     if (!Arch::representable_next(s.regs, op)) continue;
     if (peek == Peek::popf && !Arch::sets_trap_flag(op)) continue;
     if (peek == Peek::not_popf && Arch::sets_trap_flag(op)) continue;
+    if (peek == Peek::breakpoint && op != Op::int3) continue;
     out[n++] = static_cast<uint16_t>(i);
   }
   return n;
@@ -123,10 +126,38 @@ typename LinuxModel<Arch>::State LinuxModel<Arch>::with_rip_edits(const State& s
                                                                   const Action& a) const {
   State after = s;
   RuleCtx quiet;
-  if (!edits_lost(s))
-    for (const Edit& e : a.edits)
-      if (e.reg == Reg::rip) arch_.write_register(after, e, quiet);
+  if (!edits_lost(s)) write_edits(after, a.edits, /*rip_only=*/true, quiet);
   return after;
+}
+
+template <class Arch> bool LinuxModel<Arch>::edits_reach_saved(const State& s) const {
+  if (!s.in_handler) return false;
+  switch (profile_.register_write_target) {
+  case RegisterWriteTarget::live:
+    return false;
+  case RegisterWriteTarget::restored_always:
+    return true;
+  case RegisterWriteTarget::restored_when_next:
+    // Under SYSEMU the syscall is skipped, so its restore does not come (the checker found this
+    // in a first version of the variant that looked at the syscall number alone).
+    return s.phase == Phase::stopped && s.why == StopWhy::syscall_enter &&
+           Arch::syscall_named(s.orig_rax) == Syscall::rt_sigreturn && !(s.entry_work & work::emu);
+  }
+  return false;
+}
+
+template <class Arch>
+void LinuxModel<Arch>::write_edits(State& s, const std::vector<Edit>& edits, bool rip_only,
+                                   RuleCtx& r) const {
+  // orig_rax is not part of the frame; it first, since it decides whether rt_sigreturn runs.
+  if (!rip_only)
+    for (const Edit& e : edits)
+      if (e.reg == Reg::orig_rax) arch_.write_register(s, e, r);
+  const bool to_saved = edits_reach_saved(s);
+  if (to_saved) std::swap(s.regs, s.saved);
+  for (const Edit& e : edits)
+    if (rip_only ? e.reg == Reg::rip : e.reg != Reg::orig_rax) arch_.write_register(s, e, r);
+  if (to_saved) std::swap(s.regs, s.saved);
 }
 
 // ---- Stops and signals --------------------------------------------------------------------
@@ -301,11 +332,15 @@ template <class Arch> void LinuxModel<Arch>::syscall_body(State& s, RuleCtx& r, 
   using namespace linux_detail;
   // syscall_trace_enter: SYSCALL_EMU in the captured work returns -1.
   const bool emulated = r.decide(Arch::kSyscallWork.emu_skips, (s.entry_work & work::emu) != 0);
-  const int64_t nr = emulated ? -1 : s.orig_rax;
-  if (nr != -1 && (s.entry_work & work::emu)) ev.emu_syscall_ran = true;
-  if (nr != -1) ev.syscall_ran = true;
+  const Syscall call = emulated ? Syscall::none : Arch::syscall_named(s.orig_rax);
+  if (call != Syscall::none && (s.entry_work & work::emu)) ev.emu_syscall_ran = true;
+  if (call != Syscall::none) ev.syscall_ran = true;
   const SyscallArgs args = Arch::syscall_args(s.regs);
-  switch (Arch::syscall_named(nr)) {
+  switch (call) {
+  case Syscall::unmodelled:
+    s.phase = Phase::unmodelled;
+    s.exit_value = unmodelled::syscall;
+    return;
   case Syscall::none:
     arch_.no_syscall(s, r);
     break;
@@ -375,10 +410,9 @@ void LinuxModel<Arch>::syscall_exit_work(State& s, RuleCtx& r, Events& ev) const
   const uint8_t w = s.work; // the current flags, not the captured ones
   // The arch's condition (x86's report_single_step: nothing under SYSCALL_EMU; arm64's
   // syscall_trace_exit: TIF_SINGLESTEP alone); the design variants differ.
-  const uint8_t seen =
-      profile_.sysemu_step_reports_exit ? static_cast<uint8_t>(w & ~work::emu) : w;
-  const bool reports = Arch::exit_step_wanted(seen) &&
-                       profile_.step_around_syscall != StepAroundSyscall::before;
+  const uint8_t seen = profile_.sysemu_step_reports_exit ? static_cast<uint8_t>(w & ~work::emu) : w;
+  const bool reports =
+      Arch::exit_step_wanted(seen) && profile_.step_around_syscall != StepAroundSyscall::before;
   const bool step = r.decide(rule.exit_step_report, reports);
   if (step || r.decide(rule.exit_trace_stop, (w & work::trace) != 0)) {
     if (r.decide(RuleId::exit_step_replaces_stop, step)) {
@@ -423,6 +457,10 @@ typename LinuxModel<Arch>::State LinuxModel<Arch>::execute_raw(const State& from
     return s;
   case UserExit::breakpoint:
     if (step.completed) ++ev.retired;
+    // rip still on the breakpoint: the next return runs it again, not a new choice. Set before
+    // the signal, so that a handler's frame saves it with rip.
+    else if (s.pc() == from.pc())
+      s.regs.peek = static_cast<uint8_t>(Peek::breakpoint);
     if (auto code = arch_.breakpoint_si_code(r)) {
       arch_.exception_entry(s, r);
       raise(s, sig::trap, *code, ev);
@@ -460,8 +498,7 @@ typename LinuxModel<Arch>::State LinuxModel<Arch>::resume_raw(const State& from,
   // The seed's bug 1 as a delta: writes made at a signal stop land in a frame that is dropped.
   const bool lost = edits_lost(s);
   if (!a.edits.empty() && lost) ev.writes_lost = true;
-  if (!lost)
-    for (const Edit& e : a.edits) arch_.write_register(s, e, r);
+  if (!lost) write_edits(s, a.edits, /*rip_only=*/false, r);
   const int sig = a.pass ? pass_signal(from, r) : a.signal;
   if (track_last_request_) s.last_request = static_cast<uint8_t>(a.request);
 

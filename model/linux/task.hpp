@@ -20,6 +20,8 @@ inline constexpr uint8_t sigreturn_without_frame = 1; // the frame would be stac
 inline constexpr uint8_t kill_other_process = 2;      // kill(pid != 0): outside the sandbox
 inline constexpr uint8_t stack_misuse = 3; // a second pushf, a popf with nothing pushed, or a
                                            // second `add rsp, 8`: the model keeps one slot
+inline constexpr uint8_t syscall = 4;      // orig_rax names a syscall the model does not follow
+                                           // (scenario/syscalls.hpp); orig_rax is left as it was
 } // namespace unmodelled
 
 // Why a stopped tracee stopped: this decides how a resume continues in the kernel.

@@ -28,7 +28,7 @@ stderr_has() { # stderr_has TEXT DESCRIPTION
 expect 0 "top-level --help" -- "$PTMC" --help
 expect 2 "no command" -- "$PTMC"
 expect 2 "unknown command" -- "$PTMC" frobnicate
-for c in profiles props rules explore check run diff mutate; do expect 0 "$c --help" -- "$PTMC" $c --help; done
+for c in profiles props rules explore check run diff mutate compare; do expect 0 "$c --help" -- "$PTMC" $c --help; done
 expect 0 "profiles" -- "$PTMC" profiles
 expect 0 "props" -- "$PTMC" props
 grep -q "^transparency " "$tmp/out" && echo "ok:   props lists transparency" || { echo "FAIL: props lacks transparency"; failures=$((failures+1)); }
@@ -88,6 +88,62 @@ expect 0 "check linux-aarch64 at a small bound" -- "$PTMC" check --profile linux
 expect 2 "diff of an arm64 profile on the host" -- "$PTMC" diff --on host --profile linux-aarch64
 expect 2 "diff with a bad depth" -- "$PTMC" diff --on host --depth 99
 expect 2 "diff with an unknown target" -- "$PTMC" diff --on mars
+
+# Refuse, never guess (docs/scenario-format.md, "Syscall numbers"): a syscall the model does not
+# follow is an error naming the instruction and the syscall, and diff counts it as refused.
+printf 'ptmc-scenario 1\nprofile linux-x86_64\noptions tracesysgood\nprogram:\n  nop\n  nr 57\n  syscall\nactions:\n  syscall\n  syscall\n  cont\n' >"$tmp/fork.ptmc"
+expect 2 "an unmodelled syscall is refused" -- "$PTMC" run "$tmp/fork.ptmc"
+stderr_has "the syscall at instruction 2 runs number 57 (fork)" "the refusal names the instruction and the syscall"
+mkdir -p "$tmp/refused" && cp "$tmp/fork.ptmc" "$tmp/ok.ptmc" "$tmp/refused/"
+expect 0 "diff with a refused scenario" -- "$PTMC" diff --on host --length 1 --depth 0 --scenarios "$tmp/refused" -q
+grep -q ", 1 refused by the model" "$tmp/out" && echo "ok:   diff counts the refusal" || { echo "FAIL: diff does not count the refusal"; failures=$((failures+1)); }
+
+# Output files are written whole or not at all (common/atomic_file.hpp): a full device or a
+# file-size limit is exit 3 and leaves the previous file; a missing directory is exit 2.
+expect 3 "--dot to a full device" -- "$PTMC" explore --profile linux-x86_64 --bound 1 --dot /dev/full -q
+stderr_has "No space left on device" "the full device is named"
+printf 'the previous graph\n' >"$tmp/graph.dot"
+expect 3 "--dot past RLIMIT_FSIZE" -- bash -c 'ulimit -f 4 && exec "$@"' sh "$PTMC" explore --profile linux-x86_64 --bound 1 --dot "$tmp/graph.dot" -q
+stderr_has "File too large" "the size limit is named"
+[ "$(cat "$tmp/graph.dot")" = "the previous graph" ] && [ -z "$(ls -A "$tmp" | grep ptmc-tmp)" ] && echo "ok:   the previous file is whole, no temporary left" || { echo "FAIL: the previous --dot file was damaged or a temporary left"; failures=$((failures+1)); }
+expect 2 "--dot into a missing directory" -- "$PTMC" explore --profile linux-x86_64 --bound 1 --dot "$tmp/none/graph.dot" -q
+expect 3 "diff --report to a full device" -- "$PTMC" diff --on host --length 1 --depth 0 --report /dev/full -q
+
+# Redox.
+printf 'ptmc-scenario 1\nprofile redox-2020\nprogram:\n  nop\nactions:\n  write PRE_SYSCALL|0x40\n' >"$tmp/rword.ptmc"
+expect 2 "a Redox word with a bit the model cannot follow" -- "$PTMC" run "$tmp/rword.ptmc"
+stderr_has "rword.ptmc:6:9: error: flag word 'PRE_SYSCALL|0x40' has bits the kernel accepts but the model does not follow: 0x40" "the bits are named at file:line:column"
+printf 'ptmc-scenario 1\nprofile redox-2020\nprogram:\n  nop\nactions:\n  write 0x10000\nexpect:\n  write error=EINVAL\n  killed sig=SIGKILL written=0\n' >"$tmp/rhigh.ptmc"
+expect 0 "a bit above 0xFFFF is the kernel's EINVAL" -- "$PTMC" run "$tmp/rhigh.ptmc"
+printf 'ptmc-scenario 1\nprofile redox-2020\nprogram:\n  nop\nactions:\n  detach\n' >"$tmp/rdetach.ptmc"
+expect 2 "a Linux request relibc cannot map" -- "$PTMC" run "$tmp/rdetach.ptmc"
+stderr_has "unimplemented!()" "the reason is relibc's"
+expect 2 "Redox profiles have no kernel to diff" -- "$PTMC" diff --profile redox-2020 --on host
+printf 'ptmc-scenario 1\nprofile redox-2020\nprogram:\n  nop\nactions:\n  write PRE_SYSCALL\n' >"$tmp/rhost.ptmc"
+expect 2 "nor to run a Redox scenario on" -- "$PTMC" run "$tmp/rhost.ptmc" --on host
+stderr_has "models redox, which no target here runs" "the run says why"
+printf 'ptmc-scenario 1\nprofile linux-x86_64\nprogram:\n  nop\nactions:\n  cont\n' >"$tmp/lhost.ptmc"
+expect 2 "nor a Linux scenario run with a Redox profile" -- "$PTMC" run "$tmp/lhost.ptmc" --on qemu-x86_64 --profile redox-2020
+expect 2 "nor mutation scores" -- "$PTMC" mutate --profile redox-2019
+expect 0 "profiles say which are interface-level" -- "$PTMC" profiles
+grep -q "^redox-2020  *redox  *interface" "$tmp/out" && echo "ok:   redox-2020 is interface-level" || { echo "FAIL: profiles lack the level"; failures=$((failures+1)); }
+expect 0 "Redox rules are confirmed by source only" -- "$PTMC" rules --layer redox --json
+grep -q '"confirmed_by": "source only' "$tmp/out" && echo "ok:   the rule table says so" || { echo "FAIL: no confirmation status"; failures=$((failures+1)); }
+expect 0 "Linux's rules count no Redox rule" -- "$PTMC" rules --profile linux-x86_64 --json
+grep -q '"layer": "redox' "$tmp/out" && { echo "FAIL: a Redox rule in linux-x86_64"; failures=$((failures+1)); } || echo "ok:   linux-x86_64 has no Redox rule"
+# A file with several scenarios back to back (a report's witness batch) and --only N.
+scn=$(cd "$(dirname "$0")/../../scenarios" && pwd)
+{ cat "$scn"/step-over-syscall.ptmc; echo; cat "$scn"/step-from-enter-stop.ptmc; } >"$tmp/batch.ptmc" 2>/dev/null ||
+  { echo "FAIL: $scn has not the scenarios"; failures=$((failures + 1)); }
+expect 0 "run a batch of two" -- "$PTMC" run "$tmp/batch.ptmc" --json
+n=$(grep -c '"scenario": ' "$tmp/out"); [ "$n" = 2 ] && echo "ok:   a batch runs every scenario" || { echo "FAIL: the batch ran $n scenarios, not 2"; failures=$((failures+1)); }
+"$PTMC" run "$scn"/step-from-enter-stop.ptmc --json >"$tmp/alone" 2>/dev/null
+expect 0 "run --only 1" -- "$PTMC" run "$tmp/batch.ptmc" --only 1 --json
+grep -v '"scenario": ' "$tmp/out" >"$tmp/only"; grep -v '"scenario": ' "$tmp/alone" >"$tmp/alone2"
+cmp -s "$tmp/only" "$tmp/alone2" && echo "ok:   --only 1 runs the second scenario" || { echo "FAIL: --only 1 is not the second scenario"; failures=$((failures+1)); }
+expect 2 "run --only past the end" -- "$PTMC" run "$tmp/batch.ptmc" --only 2
+stderr_has "holds 2 scenario(s)" "--only past the end says how many there are"
+expect 2 "run an empty file" -- "$PTMC" run /dev/null
 
 echo "$((failures == 0 ? 1 : 0)) passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -4,6 +4,7 @@
 // scripts/fetch-kernels.sh downloads. Without them they fail, saying so: a machine where the
 // QEMU target cannot run is a broken setup, not a reason to pass.
 #include "kernel/qemu.hpp"
+#include "tests/kernel/containment_cases.hpp"
 
 #include <gtest/gtest.h>
 
@@ -124,6 +125,14 @@ actions:
   };
 }
 
+// small_batch() over and over, n scenarios.
+std::vector<Scenario> repeated_batch(size_t n) {
+  const std::vector<Scenario> kinds = small_batch();
+  std::vector<Scenario> batch;
+  for (size_t k = 0; k < n; ++k) batch.push_back(kinds[k % kinds.size()]);
+  return batch;
+}
+
 void expect_round_trip(const TargetResult& r, size_t n) {
   EXPECT_EQ(r.target, "qemu-x86_64");
   ASSERT_FALSE(r.error) << *r.error;
@@ -167,16 +176,15 @@ TEST_F(Qemu, SmallBatchRoundTrip) {
 TEST_F(Qemu, LargeBatch) {
   require_vm();
   if (HasFatalFailure()) return;
-  const std::vector<Scenario> kinds = small_batch();
-  std::vector<Scenario> batch;
-  for (size_t k = 0; k < 2000; ++k) batch.push_back(kinds[k % kinds.size()]);
+  const size_t kinds = small_batch().size();
+  const std::vector<Scenario> batch = repeated_batch(2000);
   TargetOptions o;
   o.wait_timeout_s = 5;
   const TargetResult r = run_on_qemu(batch, o);
   expect_round_trip(r, batch.size());
   // Same scenario, same kernel: same trace.
-  for (size_t k = kinds.size(); k < r.outcomes.size() && !HasFailure(); ++k)
-    EXPECT_EQ(r.outcomes[k].trace, r.outcomes[k % kinds.size()].trace) << "scenario " << k;
+  for (size_t k = kinds; k < r.outcomes.size() && !HasFailure(); ++k)
+    EXPECT_EQ(r.outcomes[k].trace, r.outcomes[k % kinds].trace) << "scenario " << k;
   std::printf("%zu scenarios in %.1f s (boot %.1f s, %s)\n", batch.size(), r.seconds_total,
               r.seconds_boot, r.accel.c_str());
 }
@@ -289,9 +297,7 @@ TEST_F(Qemu, VmTimeoutKillsQemu) {
 TEST_F(Qemu, TimeoutKeepsFinishedOutcomes) {
   require_vm();
   if (HasFatalFailure()) return;
-  const std::vector<Scenario> kinds = small_batch();
-  std::vector<Scenario> batch;
-  for (size_t k = 0; k < 20000; ++k) batch.push_back(kinds[k % kinds.size()]);
+  const std::vector<Scenario> batch = repeated_batch(20000);
   TargetOptions o;
   o.vm_timeout_s = 15; // boot takes about 2 s, and the batch about 100 s under TCG
   const TargetResult r = run_on_qemu(batch, o);
@@ -308,6 +314,87 @@ TEST_F(Qemu, TimeoutKeepsFinishedOutcomes) {
     ASSERT_EQ(r.outcomes[k].status, OutcomeStatus::error) << "scenario " << k;
   EXPECT_NE(r.outcomes.back().message.find("did not finish within"), std::string::npos)
       << r.outcomes.back().message;
+}
+
+// QEMU killed from outside in the middle of a batch (the OOM killer, a user): the error says
+// so, and the outcomes the agent had reported are kept. PTMC_QEMU points at a wrapper that runs
+// the real QEMU and SIGKILLs it once the console shows 40 results.
+TEST_F(Qemu, KilledVmKeepsFinishedOutcomes) {
+  require_vm();
+  if (HasFatalFailure()) return;
+  char dir[] = "/tmp/ptmc-test-killed-vm.XXXXXX";
+  ASSERT_TRUE(mkdtemp(dir));
+  const std::string wrapper = std::string(dir) + "/qemu";
+  {
+    std::ofstream w(wrapper);
+    w << "#!/bin/bash\n"
+         "log=\"$(dirname \"$0\")/console\"\n"
+         "qemu-system-x86_64 \"$@\" > >(tee \"$log\") &\n"
+         "qemu=$!\n"
+         "for i in $(seq 1200); do\n"
+         "  [ \"$(grep -c '^end ' \"$log\" 2>/dev/null)\" -ge 40 ] && break\n"
+         "  sleep 0.1\n"
+         "done\n"
+         "kill -KILL $qemu\n"
+         "wait $qemu\n"
+         "kill -KILL $$\n";
+  }
+  chmod(wrapper.c_str(), 0755);
+  setenv("PTMC_QEMU", wrapper.c_str(), 1);
+  const size_t kinds = small_batch().size();
+  const std::vector<Scenario> batch = repeated_batch(1000);
+  TargetOptions o;
+  o.wait_timeout_s = 5;
+  const TargetResult r = run_on_qemu(batch, o);
+  unsetenv("PTMC_QEMU");
+  unlink((std::string(dir) + "/console").c_str());
+  unlink(wrapper.c_str());
+  rmdir(dir);
+  ASSERT_TRUE(r.error) << "the VM was not killed: accel " << r.accel;
+  std::printf("error: %s\n", r.error->c_str());
+  EXPECT_NE(r.error->find("QEMU killed by signal 9"), std::string::npos) << *r.error;
+  EXPECT_EQ(r.error->find("did not finish within"), std::string::npos) << *r.error;
+  ASSERT_EQ(r.outcomes.size(), batch.size());
+  size_t ok = 0;
+  while (ok < r.outcomes.size() && r.outcomes[ok].status == OutcomeStatus::ok) ++ok;
+  EXPECT_GE(ok, 40u);
+  ASSERT_LT(ok, r.outcomes.size());
+  for (size_t k = 0; k < ok; ++k)
+    EXPECT_EQ(r.outcomes[k].trace, r.outcomes[k % kinds].trace) << "scenario " << k;
+  for (size_t k = ok + 1; k < r.outcomes.size(); ++k)
+    ASSERT_EQ(r.outcomes[k].status, OutcomeStatus::error) << "scenario " << k;
+  EXPECT_NE(r.outcomes.back().message.find("killed by"), std::string::npos)
+      << r.outcomes.back().message;
+}
+
+// The sandbox on Debian's kernel (docs/containment.md): every scenario of containment_cases.hpp
+// in one VM, plus a tracee detached into a group stop, which no wait ever sees end: the agent's
+// wait timeout cuts it, and the batch goes on.
+TEST_F(Qemu, Containment) {
+  require_vm();
+  if (HasFatalFailure()) return;
+  const auto cases = test::containment_cases();
+  std::vector<Scenario> batch;
+  for (const auto& c : cases) batch.push_back(c.scenario);
+  batch.push_back(parse("ptmc-scenario 1\nprofile linux-x86_64\nprogram:\n  nop\n"
+                        "actions:\n  detach sig=SIGSTOP\n"));
+  batch.push_back(cases.front().scenario); // after the hang
+  TargetOptions o;
+  o.wait_timeout_s = 3;
+  const TargetResult r = run_on_qemu(batch, o);
+  ASSERT_FALSE(r.error) << *r.error;
+  ASSERT_EQ(r.outcomes.size(), batch.size());
+  for (size_t k = 0; k < cases.size(); ++k) {
+    EXPECT_EQ(r.outcomes[k].status, OutcomeStatus::ok) << cases[k].name << r.outcomes[k].message;
+    const std::string mismatch = test::containment_mismatch(cases[k], r.outcomes[k].trace);
+    EXPECT_TRUE(mismatch.empty()) << mismatch;
+  }
+  const Outcome& hang = r.outcomes[cases.size()];
+  EXPECT_EQ(hang.status, OutcomeStatus::hang) << hang.message;
+  ASSERT_FALSE(hang.trace.empty());
+  EXPECT_EQ(hang.trace.back().kind, StopKind::hang) << show(hang.trace);
+  EXPECT_TRUE(test::containment_mismatch(cases.front(), r.outcomes.back().trace).empty())
+      << show(r.outcomes.back().trace);
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 // installs (qemu-system-arm, g++-aarch64-linux-gnu) and the kernel scripts/fetch-kernels.sh
 // downloads; without them they fail and say so.
 #include "kernel/qemu.hpp"
+#include "tests/kernel/containment_cases.hpp"
 
 #include <gtest/gtest.h>
 
@@ -88,6 +89,26 @@ actions:
   EXPECT_EQ(t[3].syscallno, nr_aarch64::exit_group);
   EXPECT_EQ(t[4].kind, StopKind::exited);
   EXPECT_EQ(t[4].exit_code, kPidToken);
+}
+
+// The sandbox on Debian's arm64 kernel (docs/containment.md): the allowlist built from
+// scenario/syscalls.hpp's arm64 list kills what the model refuses and lets the rest through.
+TEST_F(QemuAarch64, Containment) {
+  require_vm();
+  if (HasFatalFailure()) return;
+  const auto cases = test::containment_cases_aarch64();
+  std::vector<Scenario> batch;
+  for (const auto& c : cases) batch.push_back(c.scenario);
+  TargetOptions o;
+  o.wait_timeout_s = 5;
+  const TargetResult r = run_on_qemu(batch, o, Arch::aarch64);
+  ASSERT_FALSE(r.error) << *r.error;
+  ASSERT_EQ(r.outcomes.size(), batch.size());
+  for (size_t k = 0; k < cases.size(); ++k) {
+    EXPECT_EQ(r.outcomes[k].status, OutcomeStatus::ok) << cases[k].name << r.outcomes[k].message;
+    const std::string mismatch = test::containment_mismatch(cases[k], r.outcomes[k].trace);
+    EXPECT_TRUE(mismatch.empty()) << mismatch;
+  }
 }
 
 TEST_F(QemuAarch64, X86ScenariosAreRefused) {

@@ -13,7 +13,8 @@ namespace ptmc::test {
 inline bool same_scenario(const Scenario& a, const Scenario& b) {
   return a.version == b.version && a.profile == b.profile && a.options == b.options &&
          a.program == b.program && a.handler == b.handler && a.actions == b.actions &&
-         a.repeat == b.repeat && a.repeat_max == b.repeat_max && a.expect == b.expect;
+         a.repeat == b.repeat && a.repeat_max == b.repeat_max && a.expect == b.expect &&
+         a.redox_actions == b.redox_actions && a.redox_repeat == b.redox_repeat;
 }
 
 inline ::testing::AssertionResult SameScenario(const Scenario& a, const Scenario& b) {

@@ -43,6 +43,25 @@ Insn any_insn_text() {
   return i;
 }
 
+// Edits of some of `regs`, each at most once, in any order.
+std::vector<Edit> any_edits(const std::vector<Reg>& regs) {
+  std::vector<Edit> out;
+  const auto order =
+      *rc::gen::unique<std::vector<size_t>>(rc::gen::inRange<size_t>(0, regs.size()));
+  for (size_t k : order) {
+    const Reg r = regs[k];
+    Edit e{r, 0, Loc{}};
+    if (r == Reg::rip)
+      e.loc = any_loc();
+    else if (r == Reg::tf)
+      e.value = *rc::gen::inRange(0, 2);
+    else
+      e.value = any_i64();
+    out.push_back(e);
+  }
+  return out;
+}
+
 // An instruction with a meaning on `arch`.
 Insn any_insn(Arch arch) {
   return *rc::gen::suchThat(rc::gen::exec(any_insn_text),
@@ -64,20 +83,23 @@ Action any_action() {
     a.signal = *rc::gen::inRange(1, 65);
     break;
   }
-  // Each register at most once, in any order.
-  std::vector<Reg> regs = {Reg::orig_rax, Reg::rax, Reg::rip, Reg::tf};
-  const auto order = *rc::gen::unique<std::vector<int>>(rc::gen::inRange(0, 4));
-  for (int k : order) {
-    const Reg r = regs[static_cast<size_t>(k)];
-    Edit e{r, 0, Loc{}};
-    if (r == Reg::rip)
-      e.loc = any_loc();
-    else if (r == Reg::tf)
-      e.value = *rc::gen::inRange(0, 2);
-    else
-      e.value = any_i64();
-    a.edits.push_back(e);
-  }
+  a.edits = any_edits({Reg::orig_rax, Reg::rax, Reg::rip, Reg::tf});
+  return a;
+}
+
+// A flag word the parser accepts for a 2019 profile: modelled bits, plus bits the kernel rejects.
+uint64_t any_redox_word() {
+  uint64_t w = *rc::gen::arbitrary<uint64_t>() & redox::modelled;
+  if (*rc::gen::arbitrary<bool>()) w |= *rc::gen::arbitrary<uint64_t>() & ~redox::kernel_accepts;
+  return w;
+}
+
+RedoxAction any_redox_action() {
+  RedoxAction a;
+  a.op = *rc::gen::element(RedoxOp::write, RedoxOp::read, RedoxOp::getregs, RedoxOp::setregs,
+                           RedoxOp::close);
+  if (a.op == RedoxOp::write) a.flags = any_redox_word();
+  if (a.op == RedoxOp::setregs) a.edits = any_edits({Reg::rax, Reg::rip, Reg::tf});
   return a;
 }
 
@@ -89,11 +111,58 @@ int any_signal() {
 // architecture do not print are left at their defaults.
 TraceLine any_trace_line(Arch arch) {
   TraceLine t;
-  t.kind = *rc::gen::element(StopKind::initial, StopKind::syscall_enter, StopKind::syscall_exit,
-                             StopKind::step, StopKind::breakpoint, StopKind::trap_notify,
-                             StopKind::signal, StopKind::detached, StopKind::exited,
-                             StopKind::killed, StopKind::hang);
+  // Redox's lines are x86_64's: an aarch64 scenario never holds one.
+  const bool redox_line = arch == Arch::x86_64 && *rc::gen::arbitrary<bool>();
+  t.kind =
+      redox_line
+          ? *rc::gen::element(StopKind::redox_write, StopKind::redox_read, StopKind::redox_regs,
+                              StopKind::redox_setregs, StopKind::redox_close)
+          : *rc::gen::element(StopKind::initial, StopKind::syscall_enter, StopKind::syscall_exit,
+                              StopKind::step, StopKind::breakpoint, StopKind::trap_notify,
+                              StopKind::signal, StopKind::detached, StopKind::exited,
+                              StopKind::killed, StopKind::hang);
+  const auto any_errno = [] {
+    return *rc::gen::oneOf(rc::gen::element(3, 11, 22), rc::gen::inRange(1, 200));
+  };
   switch (t.kind) {
+  case StopKind::redox_write:
+  case StopKind::redox_setregs:
+  case StopKind::redox_close:
+    if (*rc::gen::arbitrary<bool>()) t.error = any_errno();
+    break;
+  case StopKind::redox_read:
+    switch (*rc::gen::inRange(0, 4)) {
+    case 0:
+      t.error = any_errno();
+      break;
+    case 1:
+      break; // none
+    case 2:
+      t.cause = *rc::gen::element(redox::pre_syscall, redox::post_syscall, redox::singlestep,
+                                  redox::breakpoint, redox::signal, redox::exit);
+      if (t.cause == redox::signal) {
+        t.event_a = *rc::gen::inRange(1, 65);
+        t.event_b = *rc::gen::inRange(0, 2);
+      }
+      if (t.cause == redox::exit) t.event_a = *rc::gen::inRange<int64_t>(0, INT64_MAX);
+      break;
+    default: // a cause the model never produces still prints and parses as a word
+      t.cause = any_redox_word() | redox::breakpoint;
+      break;
+    }
+    break;
+  case StopKind::redox_regs:
+    if (*rc::gen::arbitrary<bool>()) {
+      t.error = any_errno();
+      break;
+    }
+    t.at = any_loc();
+    t.rax = any_i64();
+    t.rbx = *rc::gen::arbitrary<uint64_t>();
+    t.tf = *rc::gen::arbitrary<bool>();
+    t.zf = *rc::gen::arbitrary<bool>();
+    t.cf = *rc::gen::arbitrary<bool>();
+    break;
   case StopKind::detached:
   case StopKind::hang:
     break;
@@ -151,16 +220,29 @@ template <typename T, typename F> std::vector<T> some(int max, F f) {
 
 Scenario any_scenario() {
   Scenario s;
-  s.profile = *rc::gen::element<std::string>("linux-x86_64", "linux-6.1", "mutant_1.x",
-                                             "linux-aarch64", "linux-aarch64~sys-getpid");
-  s.options.tracesysgood = *rc::gen::arbitrary<bool>();
+  const bool redox = *rc::gen::arbitrary<bool>();
+  s.profile = redox ? *rc::gen::element<std::string>("redox-2019", "redox-2019-bug-x")
+                    : *rc::gen::element<std::string>("linux-x86_64", "linux-6.1", "mutant_1.x",
+                                                     "linux-aarch64", "linux-aarch64~sys-getpid");
   const Arch arch = s.arch();
   s.program = some<Insn>(12, [arch] { return any_insn(arch); });
   s.handler = some<Insn>(4, [arch] { return any_insn(arch); });
-  s.actions = some<Action>(8, any_action);
-  if (*rc::gen::arbitrary<bool>()) {
-    s.repeat = any_action();
-    s.repeat_max = *rc::gen::oneOf(rc::gen::element(1, 100000), rc::gen::inRange(1, 100001));
+  if (redox) {
+    s.options.o_excl = *rc::gen::arbitrary<bool>();
+    s.options.o_nonblock = *rc::gen::arbitrary<bool>();
+    s.redox_actions = some<RedoxAction>(8, any_redox_action);
+    if (*rc::gen::arbitrary<bool>()) {
+      s.redox_repeat = *rc::gen::container<std::vector<RedoxAction>>(
+          *rc::gen::inRange<size_t>(1, 4), rc::gen::exec(any_redox_action));
+      s.repeat_max = *rc::gen::oneOf(rc::gen::element(1, 100000), rc::gen::inRange(1, 100001));
+    }
+  } else {
+    s.options.tracesysgood = *rc::gen::arbitrary<bool>();
+    s.actions = some<Action>(8, any_action);
+    if (*rc::gen::arbitrary<bool>()) {
+      s.repeat = any_action();
+      s.repeat_max = *rc::gen::oneOf(rc::gen::element(1, 100000), rc::gen::inRange(1, 100001));
+    }
   }
   if (*rc::gen::arbitrary<bool>())
     s.expect = some<TraceLine>(6, [arch] { return any_trace_line(arch); });
@@ -236,9 +318,11 @@ RC_GTEST_PROP(ScenarioProperties, TokenSoupNeverCrashes, ()) {
       "-1", "0x", "arg", "SIGUSR1", "buf", "syscall", "cont", "repeat", "max=", "max=5",
       "sig=", "sig=pass", "sig=SIGTRAP", "rax=", "rax=7", "rip=h", "rip=h1", "rip=outside", "tf=1",
       "=", "initial", "at=0", "sig=5", "code=0x85", "op=entry", "rax=pid", "orig_rax=-1", "rbx=0",
-      "flags=TF|ZF", "exited", "code=0", "written=1", "hang", "\r", "\t", "\xff", ":",
-      "linux-aarch64", "x0=", "x0=pid", "x8=172", "syscallno=-1", "x7=1", "pstate=Z|SS",
-      "pstate=", "ss=1", "pc=h1", "code=pid", "pushf"));
+      "flags=TF|ZF", "exited", "code=0", "written=1", "hang", "\r", "\t", "\xff", ":", "redox-2020",
+      "write", "read", "getregs", "setregs", "close", "PRE_SYSCALL|FLAG_IGNORE", "0x40", ";",
+      "read;", "o_excl", "o_nonblock", "event=SIGNAL", "handler=user", "status=0x3", "none",
+      "error=ESRCH", "ok", "linux-aarch64", "x0=", "x0=pid", "x8=172", "syscallno=-1", "x7=1",
+      "pstate=Z|SS", "pstate=", "ss=1", "pc=h1", "code=pid", "pushf"));
   std::string text;
   for (const std::string& w : words) text += w + (w == "\n" ? "" : " ");
   check_outcome(text, parse_scenario(text, "soup"));

@@ -15,8 +15,9 @@ struct Frame {
   int16_t x8;       // the syscall number register: what `nr` loads (arm64's numbers)
   uint8_t pc_space; // Loc::Space
   uint8_t pc;
-  // Not a register: what the program at pc has been committed to (a Peek; always unknown here,
-  // since arming a step on arm64 reads no instruction). Named so the generic layer finds it.
+  // Not a register: what the program at pc has been committed to (a Peek). Arming a step on
+  // arm64 reads no instruction, so only a brk that left pc on itself commits (to itself).
+  // Named so the generic layer finds it.
   uint8_t peek;
   uint8_t x1;   // an Arg, or kArgFramePtr in a handler (&siginfo)
   uint8_t x7;   // set-if-equal's register: 0 or 1

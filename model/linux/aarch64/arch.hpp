@@ -103,35 +103,13 @@ public:
     if (r.effect(RuleId::arm64_entry_syscallno)) t.orig_rax = t.regs.x8;
     if (r.decide(RuleId::arm64_entry_nosys_preset, t.regs.x8 == nr::none)) t.regs.x0 = kEnosys;
   }
-  // include/uapi/asm-generic/unistd.h.
+  // include/uapi/asm-generic/unistd.h, through the list the agent's sandbox is built from
+  // (scenario/syscalls.hpp): el0_svc_common and seccomp read syscallno, an s32.
   static Syscall syscall_named(int64_t number) {
-    switch (number) {
-    case -1:
-      return Syscall::none;
-    case kNrRead:
-      return Syscall::read;
-    case nr_aarch64::write:
-      return Syscall::write;
-    case nr_aarch64::rt_sigreturn:
-      return Syscall::rt_sigreturn;
-    case nr_aarch64::getpid:
-      return Syscall::getpid;
-    case nr_aarch64::kill:
-      return Syscall::kill;
-    case nr_aarch64::exit_group:
-      return Syscall::exit_group;
-    default:
-      return Syscall::invalid;
-    }
+    return syscall_in_table<ptmc::Arch::aarch64>(number);
   }
   static SyscallArgs syscall_args(const Frame& f) {
-    SyscallArgs a;
-    a.arg0 = f.x0;
-    a.buffer_valid = f.x1 == static_cast<uint8_t>(Arg::buf) || f.x1 == a64::kArgFramePtr;
-    a.signal = f.x1 == static_cast<uint8_t>(Arg::sigusr1)   ? sig::usr1
-               : f.x1 == static_cast<uint8_t>(Arg::sigusr2) ? sig::usr2
-                                                            : 0;
-    return a;
+    return SyscallArgs::decode(f.x0, f.x1, a64::kArgFramePtr);
   }
   static void set_return(Frame& f, int64_t v) { f.x0 = v; }
   void no_syscall(Task& t, RuleCtx& r) const {
@@ -233,8 +211,7 @@ inline void Arch::rt_sigreturn(Task& t, RuleCtx& r, Events& ev) const {
     return;
   }
   if (r.effect(RuleId::arm64_sys_sigreturn_restores)) {
-    t.regs = t.saved;
-    t.regs.peek = 0;
+    t.regs = t.saved; // the peek too: the program at the restored pc is what it was
     t.in_handler = 0;
     t.saved = Frame{};
     ev.frame_replaced = true;
@@ -246,9 +223,8 @@ inline void Arch::rt_sigreturn(Task& t, RuleCtx& r, Events& ev) const {
 inline void Arch::handle_signal(Task& t, int sig, bool stepping, RuleCtx& r, Events& ev) const {
   if (stepping && !r.decide(RuleId::arm64_sig_handler_keeps_step, true)) disable_single_step(t, r);
   if (r.effect(RuleId::arm64_sig_handler_frame)) {
-    t.saved = t.regs;
-    t.saved.peek = 0;
-    t.saved.ss = 0; // dead: rt_sigreturn sets SS from TIF_SINGLESTEP, not from the frame
+    t.saved = t.regs; // with the peek: rt_sigreturn returns to that same instruction
+    t.saved.ss = 0;   // dead: rt_sigreturn sets SS from TIF_SINGLESTEP, not from the frame
     t.regs.pc_space = static_cast<uint8_t>(Loc::Space::handler);
     t.regs.pc = 0;
     t.regs.x0 = sig; // the handler's first argument

@@ -12,7 +12,38 @@ std::vector<Insn> Arch::handler_with_tail(const std::vector<Insn>& body) {
   return h;
 }
 
+namespace {
+
+// The locations the code generator lays out (kernel/codegen.hpp): the program and its exit tail
+// (3 instructions), the handler body and its fixed tail (4).
+bool names_an_instruction(const Scenario& s, Loc l) {
+  if (l.space == Loc::Space::program) return l.index < s.program.size() + 3;
+  if (l.space == Loc::Space::handler) return l.index < s.handler.size() + 4;
+  return false;
+}
+
+std::optional<std::string> unlaid_rip(const Scenario& s, const Action& a,
+                                      const std::string& which) {
+  for (const Edit& e : a.edits)
+    if (e.reg == Reg::rip && !is_skip_next(e) && !names_an_instruction(s, e.loc))
+      return which + " (" + format_action(a) + "): rip=" + format_loc(e.loc) +
+             " names no instruction of the scenario";
+  return std::nullopt;
+}
+
+} // namespace
+
 std::optional<std::string> Arch::unsupported(const Scenario& s) {
+  // The model's rip is an 8-bit index (model/cpu/x86_64/frame.hpp).
+  if (s.program.size() + 3 > 255 || s.handler.size() + 4 > 255)
+    return "a program of " + std::to_string(s.program.size()) + " or a handler of " +
+           std::to_string(s.handler.size()) +
+           " instructions: the model follows at most 252 and 251 (its rip is 8 bits)";
+  // A rip the agent cannot point anywhere (it reports an error) would wrap in the model's index.
+  for (size_t i = 0; i < s.actions.size(); ++i)
+    if (auto why = unlaid_rip(s, s.actions[i], "action " + std::to_string(i + 1))) return why;
+  if (s.repeat)
+    if (auto why = unlaid_rip(s, *s.repeat, "the repeat action")) return why;
   int depth = 0;
   for (size_t i = 0; i < s.program.size(); ++i) {
     const Insn& in = s.program[i];

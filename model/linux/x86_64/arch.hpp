@@ -93,35 +93,13 @@ public:
     if (r.effect(RuleId::entry_orig_rax)) t.orig_rax = t.regs.rax;
     if (r.effect(RuleId::entry_rax_enosys)) t.regs.rax = kEnosys;
   }
-  // arch/x86/entry/syscalls/syscall_64.tbl.
-  static Syscall syscall_named(int64_t nr) {
-    switch (nr) {
-    case -1:
-      return Syscall::none;
-    case 0:
-      return Syscall::read;
-    case nr::write:
-      return Syscall::write;
-    case nr::rt_sigreturn:
-      return Syscall::rt_sigreturn;
-    case nr::getpid:
-      return Syscall::getpid;
-    case nr::kill:
-      return Syscall::kill;
-    case nr::exit_group:
-      return Syscall::exit_group;
-    default:
-      return Syscall::invalid;
-    }
+  // arch/x86/entry/syscalls/syscall_64.tbl, through the list the agent's sandbox is built from
+  // (scenario/syscalls.hpp): do_syscall_64 dispatches on orig_ax's low 32 bits, as an int.
+  static Syscall syscall_named(int64_t orig_rax) {
+    return syscall_in_table<ptmc::Arch::x86_64>(orig_rax);
   }
   static SyscallArgs syscall_args(const Frame& f) {
-    SyscallArgs a;
-    a.arg0 = f.rdi;
-    a.buffer_valid = f.rsi == static_cast<uint8_t>(Arg::buf) || f.rsi == x86::kArgFramePtr;
-    a.signal = f.rsi == static_cast<uint8_t>(Arg::sigusr1)   ? sig::usr1
-               : f.rsi == static_cast<uint8_t>(Arg::sigusr2) ? sig::usr2
-                                                             : 0;
-    return a;
+    return SyscallArgs::decode(f.rdi, f.rsi, x86::kArgFramePtr);
   }
   static void set_return(Frame& f, int64_t v) { f.rax = v; }
   // do_syscall_64: nr -1 (a tracer's skip) runs nothing and leaves ax alone.
