@@ -1,9 +1,11 @@
 #include "engine/spool.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <system_error>
 #include <unistd.h>
 
 namespace ptmc {
@@ -11,6 +13,9 @@ namespace ptmc {
 namespace {
 
 constexpr size_t kSpoolBuffer = size_t{4} << 20;
+// A spool file stays in memory until it outgrows this, so that small explorations (--dot, the
+// report's graphs, tests) never write to $TMPDIR; past it, kSpoolBuffer is the write buffer.
+constexpr size_t kInMemory = size_t{8} << 20;
 
 std::string errno_text() {
   return std::strerror(errno);
@@ -26,6 +31,10 @@ void write_all(int fd, const uint8_t* p, size_t n, const char* what) {
     const ssize_t w = ::write(fd, p, n);
     if (w < 0) {
       if (errno == EINTR) continue;
+      // A limit refused the write (the disk, a quota, RLIMIT_FSIZE): the errno travels with it,
+      // so that ptmc exits 3 (a limit), not 2.
+      if (errno == ENOSPC || errno == EFBIG || errno == EDQUOT)
+        throw std::system_error(errno, std::generic_category(), what);
       throw SpoolError(std::string(what) + ": " + errno_text());
     }
     p += w;
@@ -74,7 +83,12 @@ SpoolFile& SpoolFile::operator=(SpoolFile&& o) noexcept {
 
 void SpoolFile::append(const void* data, size_t n) {
   const auto* p = static_cast<const uint8_t*>(data);
-  if (buffer_.size() + n > kSpoolBuffer) flush();
+  const size_t limit = flushed_ == 0 ? kInMemory : kSpoolBuffer;
+  if (buffer_.size() + n > limit) {
+    flush();
+    buffer_.shrink_to_fit();
+    buffer_.reserve(kSpoolBuffer);
+  }
   if (n >= kSpoolBuffer) {
     write_all(fd_, p, n, "writing the engine's spool file");
     flushed_ += n;
@@ -93,16 +107,17 @@ void SpoolFile::flush() const {
 
 void SpoolFile::read(uint64_t offset, void* out, size_t n) const {
   if (offset + n > size_) throw SpoolError("read past the end of the engine's spool file");
-  flush();
   auto* p = static_cast<uint8_t*>(out);
-  while (n) {
-    const ssize_t r = ::pread(fd_, p, n, static_cast<off_t>(offset));
+  while (n && offset < flushed_) { // the part on disk
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(n, flushed_ - offset));
+    const ssize_t r = ::pread(fd_, p, want, static_cast<off_t>(offset));
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) throw SpoolError("reading the engine's spool file: " + errno_text());
     p += r;
     offset += static_cast<uint64_t>(r);
     n -= static_cast<size_t>(r);
   }
+  if (n) std::memcpy(p, buffer_.data() + (offset - flushed_), n); // the part still in memory
 }
 
 void SpoolFile::clear() {
