@@ -1,4 +1,5 @@
 #include "cli/commands.hpp"
+#include "cli/check_json.hpp"
 #include "cli/diff_core.hpp"
 
 #include "cli/options.hpp"
@@ -449,21 +450,7 @@ int cmd_check(const Args& args) {
 
   if (vm.count("json") || vm.count("record")) {
     nlohmann::json props = nlohmann::json::array();
-    for (const auto& r : rep.results) {
-      nlohmann::json p = {{"property", property_info(r.property).name},
-                          {"verdict", verdict_name(r.verdict)},
-                          {"states", r.states},
-                          {"depth", r.depth},
-                          {"seconds", r.seconds},
-                          {"engine_bytes", r.peak_bytes},
-                          {"note", r.note}};
-      if (r.counterexample) {
-        p["counterexample"] = format_scenario(*r.counterexample);
-        p["counterexample_length"] = r.counterexample_length;
-        p["found_seconds"] = r.found_seconds;
-      }
-      props.push_back(p);
-    }
+    for (const auto& r : rep.results) props.push_back(property_result_json(r));
     nlohmann::json j = {{"profile", rep.profile},
                         {"bound", rep.bound},
                         {"states", rep.main.states},

@@ -2,6 +2,7 @@
 // state spaces that outgrow one machine. A separate executable, so that ptmc itself does not
 // need MPI at run time. Run it under mpirun (README, "MPI"); every rank reads the same options.
 // Exit codes as ptmc's: 0 ok, 1 an unexpected violation, 2 bad input.
+#include "cli/check_json.hpp"
 #include "engine/check.hpp"
 #include "engine/counterexample.hpp"
 #include "engine/models.hpp"
@@ -104,19 +105,7 @@ template <class M> CheckReport check_distributed(const Options& o, MPI_Comm comm
 void print(const CheckReport& rep, int ranks, bool json) {
   if (json) {
     nlohmann::json props = nlohmann::json::array();
-    for (const auto& r : rep.results) {
-      nlohmann::json p = {{"property", property_info(r.property).name},
-                          {"verdict", verdict_name(r.verdict)},
-                          {"states", r.states},
-                          {"depth", r.depth},
-                          {"seconds", r.seconds},
-                          {"note", r.note}};
-      if (r.counterexample) {
-        p["counterexample"] = format_scenario(*r.counterexample);
-        p["counterexample_length"] = r.counterexample_length;
-      }
-      props.push_back(p);
-    }
+    for (const auto& r : rep.results) props.push_back(cli::property_result_json(r));
     const nlohmann::json j = {{"profile", rep.profile},
                               {"bound", rep.bound},
                               {"ranks", ranks},
