@@ -5,6 +5,7 @@
 #include "cli/options.hpp"
 #include "common/atomic_file.hpp"
 #include "engine/runner.hpp"
+#include "kernel/subprocess.hpp"
 #include "model/models.hpp"
 #include "report/recorded_data.hpp"
 
@@ -111,7 +112,8 @@ int cmd_diff(const Args& args) {
       "scenarios", po::value<std::string>(), "also run every *.ptmc file in this directory")(
       "kernel", po::value<std::string>(), "qemu targets: boot this kernel image")(
       "batch", po::value<long long>()->default_value(4000), "scenarios per agent run / VM boot")(
-      "jobs", po::value<int>(), "host: agents run side by side (default: one per core)")(
+      "jobs", po::value<int>(),
+      "agents (host) or VMs (qemu) side by side (default: host one per core, qemu 1)")(
       "examples", po::value<int>()->default_value(3), "disagreements to minimize and show")(
       "json", "print JSON")("report", po::value<std::string>(),
                             "write a Markdown report to this file")(
@@ -166,6 +168,7 @@ int cmd_diff(const Args& args) {
     spec.extra_files = files;
   }
 
+  kernel::end_children_on_signals(); // Ctrl-C or SIGTERM ends the VMs and agents too
   const DiffCorpus corpus = collect_kernel_traces(spec);
   if (corpus.fatal) {
     fmt::print(stderr, "ptmc diff: {}: {}\n", spec.target, *corpus.fatal);

@@ -210,13 +210,17 @@ DiffCorpus run_batch_on_target(const DiffSpec& spec, const std::vector<Scenario>
   c.scenarios = scenarios;
   const auto t0 = std::chrono::steady_clock::now();
   const bool show_progress = !spec.quiet && isatty(STDERR_FILENO);
-  // Host agents run side by side, each on a contiguous slice (the scenarios are independent:
-  // each runs in its own forked tracee). QEMU targets keep one VM at a time.
+  // Host agents, or QEMU VMs, run side by side, each on a contiguous slice (the scenarios are
+  // independent: each runs in its own forked tracee). A VM has its own temporary directory and
+  // initramfs, no disk image (the kernel image is only read) and no network (-nic none; the
+  // agent talks over the serial console), so nothing else is shared; each keeps its own timeout.
+  // QEMU targets default to one VM (each takes 512 MiB); --jobs asks for more.
   size_t jobs = 1;
-  if (spec.target == "host") {
+  if (spec.target == "host")
     jobs = spec.jobs ? spec.jobs : std::max(1u, std::thread::hardware_concurrency());
-    jobs = std::max<size_t>(1, std::min(jobs, scenarios.size() / 64));
-  }
+  else if (spec.jobs)
+    jobs = spec.jobs;
+  jobs = std::max<size_t>(1, std::min(jobs, scenarios.size() / 64));
   const size_t per = (scenarios.size() + jobs - 1) / std::max<size_t>(jobs, 1);
   std::vector<std::future<SliceResult>> slices;
   for (size_t k = 0; k < jobs; ++k) {
