@@ -33,7 +33,8 @@ ap.add_argument("--bound", type=int, default=5, help="the twin's bound (runs sho
 ap.add_argument("--linux-bound", type=int, default=5, help="linux-x86_64's bound, threads ratio")
 ap.add_argument("--repeat", type=int, default=3)
 ap.add_argument("--qemu", action="store_true", help="also the qemu-x86_64 diff rate (boots a VM)")
-ap.add_argument("--scenarios", type=int, default=20000, help="random scenarios for the diff rate")
+ap.add_argument("--scenarios", type=int, default=20000, help="random scenarios for the host diff rate")
+ap.add_argument("--qemu-scenarios", type=int, default=5000, help="random scenarios under QEMU")
 args = ap.parse_args()
 
 
@@ -143,15 +144,29 @@ with tempfile.TemporaryDirectory() as work:
     line("ratio 2 threads / 1 (target >= 1.7)", r_2 / r_1, "x", "meets" if r_2 / r_1 >= 1.7 else
          "misses")
 
-    print("\nptmc diff (random scenarios, linux-x86_64)")
-    targets = [("host", args.scenarios, 4000)] + ([("qemu-x86_64", 5000, 250)] if args.qemu else [])
-    for target, n, goal in targets:
+    print("\nptmc diff (random scenarios, linux-x86_64; QEMU boot included)")
+    runs = [("host", args.scenarios, 1, 4000), ("host", args.scenarios, 0, 4000)]
+    if args.qemu:
+        runs += [("qemu-x86_64", args.qemu_scenarios, 1, 250),
+                 ("qemu-x86_64", args.qemu_scenarios, 2, 250)]
+    rates = {}
+    for target, n, jobs, goal in runs:
         def diff_run():
-            out, _, _ = peak_rss_of([args.ptmc, "diff", "--on", target, "--random", str(n),
-                                     "--seed", "1", "--batch", str(n), "--json", "-q"])
+            # One batch per agent or VM: --jobs splits the scenarios into that many slices.
+            cmd = [args.ptmc, "diff", "--on", target, "--random", str(n), "--seed", "1",
+                   "--batch", str(n), "--json", "-q"] + (["--jobs", str(jobs)] if jobs else [])
+            out, _, _ = peak_rss_of(cmd)
             j = json.loads(out)
+            if j["compared"] == 0:
+                sys.exit(f"perf.py: {' '.join(cmd)} compared no scenario")
             return {"states": j["scenarios"], "seconds": j["seconds"], "bytes": 0}
         _, rate, _, _ = median_of(diff_run)
-        line(f"{target} scenarios/s (target >= {goal})", rate, "scen/s",
+        rates[(target, jobs)] = rate
+        what = f"{jobs} agent{'s' if jobs > 1 else ''}" if target == "host" else f"{jobs} VM{'s' if jobs > 1 else ''}"
+        if jobs == 0:
+            what = "an agent per core"
+        line(f"{target} scenarios/s, {what} (target >= {goal})", rate, "scen/s",
              "meets" if rate >= goal else "misses")
+    if args.qemu:
+        line("ratio qemu-x86_64 2 VMs / 1", rates[("qemu-x86_64", 2)] / rates[("qemu-x86_64", 1)], "x")
 print(f"\nload average at end {uptime()}")
