@@ -1,10 +1,12 @@
 #include "cli/commands.hpp"
+#include "cli/check_json.hpp"
 #include "cli/diff_core.hpp"
 
 #include "cli/options.hpp"
 #include "cli/redox_smp.hpp"
 #include "common/atomic_file.hpp"
 #include "engine/check.hpp"
+#include "engine/checkpoint.hpp"
 #include "engine/runner.hpp"
 #include "kernel/target.hpp"
 #include "model/profile.hpp"
@@ -19,6 +21,8 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
+#include <csignal>
 #include <fstream>
 #include <sstream>
 #include <unistd.h>
@@ -96,13 +100,20 @@ CheckOptions check_options(const po::variables_map& vm) {
   }
   if (vm.count("max-memory")) o.max_bytes = parse_size(vm["max-memory"].as<std::string>());
   o.tf_edits = vm.count("tf-edits") > 0;
+  if (vm.count("threads")) {
+    const int t = vm["threads"].as<int>();
+    if (t < 1 || t > 1024)
+      throw UsageError("--threads must be between 1 and 1024, not " + std::to_string(t));
+    o.threads = static_cast<unsigned>(t);
+  }
+  o.exact = vm.count("exact") > 0;
   if (vm.count("property"))
     for (const auto& name : vm["property"].as<std::vector<std::string>>()) {
       auto id = property_by_name(name);
       if (!id) throw UsageError("unknown property '" + name + "' (see 'ptmc props')");
       o.only.push_back(*id);
     }
-  if (stderr_is_terminal() && !vm.count("quiet")) {
+  if ((stderr_is_terminal() || vm.count("progress")) && !vm.count("quiet")) {
     o.progress = [](const std::string& phase, uint64_t s, uint64_t t, uint32_t d, double sec) {
       fmt::print(stderr, "\r[{}] {} states, {} transitions, depth {}, {:.0f} states/s   ", phase,
                  with_commas(s), with_commas(t), d, sec > 0 ? s / sec : 0.0);
@@ -116,6 +127,25 @@ void clear_progress_line() {
   if (stderr_is_terminal()) fmt::print(stderr, "\r{:80}\r", "");
 }
 
+// --checkpoint: SIGINT and SIGTERM ask the engine to write a checkpoint and stop between two
+// blocks. A second signal ends the process the ordinary way.
+std::atomic<bool> g_interrupt{false};
+
+extern "C" void on_interrupt(int signo) {
+  g_interrupt.store(true);
+  std::signal(signo, SIG_DFL);
+}
+
+void catch_interrupts() {
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+}
+
+std::string probability_text(double p) {
+  if (p == 0) return "0";
+  return fmt::format("{:.1e}", p);
+}
+
 void add_limit_options(po::options_description& d) {
   d.add_options()("profile,p", po::value<std::string>()->required(),
                   "profile name (see 'ptmc profiles')")(
@@ -125,7 +155,11 @@ void add_limit_options(po::options_description& d) {
       "stop before the engine's tables exceed this, e.g. 8G (exit 3)")(
       "tf-edits",
       "let the tracer also write TF (tf=0, tf=1) at stops: about four times the states")(
-      "quiet,q", "no progress line");
+      "threads,j", po::value<int>(),
+      "worker threads (default: every core); results do not depend on it")(
+      "exact", "keep whole states, not 64-bit fingerprints: no collision possible, more memory")(
+      "quiet,q", "no progress line")("progress",
+                                     "print the progress line even when stderr is not a terminal");
 }
 
 } // namespace
@@ -292,11 +326,14 @@ int cmd_explore(const Args& args) {
   po::options_description d("ptmc explore --profile P [options]: explore a profile's state space");
   add_limit_options(d);
   d.add_options()("dot", po::value<std::string>(),
-                  "write the state graph as Graphviz DOT to this file")("json", "print JSON");
+                  "write the state graph as Graphviz DOT to this file")(
+      "no-monitors", "count the model's own states, without the property monitors")("json",
+                                                                                    "print JSON");
   po::variables_map vm;
   if (!parse_options(args, d, nullptr, vm)) return kOk;
   const Profile& profile = profile_or_throw(vm["profile"].as<std::string>());
-  const CheckOptions o = check_options(vm);
+  CheckOptions o = check_options(vm);
+  o.monitors = vm.count("no-monitors") == 0;
   std::optional<std::string> dot;
   if (vm.count("dot")) dot = vm["dot"].as<std::string>();
   const auto r = explore_profile(profile, o, dot);
@@ -312,7 +349,11 @@ int cmd_explore(const Args& args) {
                         {"seconds", r.stats.seconds},
                         {"states_per_second", rate},
                         {"engine_bytes", r.stats.peak_bytes},
+                        {"disk_bytes", r.stats.disk_bytes},
+                        {"rss_start_bytes", r.rss_start_bytes},
                         {"rss_peak_bytes", r.rss_peak_bytes},
+                        {"exact", r.stats.exact},
+                        {"collision_probability", r.stats.collision_probability()},
                         {"complete", r.stats.complete}};
     fmt::print("{}\n", j.dump(2));
   } else {
@@ -323,6 +364,10 @@ int cmd_explore(const Args& args) {
                with_commas(r.stats.states), with_commas(r.stats.transitions), r.stats.depth,
                r.stats.seconds, with_commas(static_cast<uint64_t>(rate)),
                human_bytes(r.rss_peak_bytes), human_bytes(r.stats.peak_bytes));
+    fmt::print("seen-set     {}\n", r.stats.exact
+                                        ? std::string("exact (whole states)")
+                                        : "64-bit fingerprints, collision probability at most " +
+                                              probability_text(r.stats.collision_probability()));
     if (dot) fmt::print("graph        {}\n", *dot);
   }
   if (!r.stats.complete) {
@@ -355,7 +400,12 @@ int cmd_check(const Args& args) {
   add_limit_options(d);
   d.add_options()("property", po::value<std::vector<std::string>>(),
                   "check only this property (repeatable)")(
-      "fail-fast", "stop at the first violation the profile does not expect")("json", "print JSON")(
+      "fail-fast", "stop at the first violation the profile does not expect")(
+      "checkpoint", po::value<std::string>(),
+      "write a checkpoint to this file periodically and on SIGINT/SIGTERM (then stop)")(
+      "checkpoint-every", po::value<double>(), "seconds between checkpoints (default 300)")(
+      "resume", po::value<std::string>(),
+      "continue from this checkpoint (and keep checkpointing to it)")("json", "print JSON")(
       "record", po::value<std::string>(),
       "also write the JSON, with the command, date and kernel, to this data file");
   po::variables_map vm;
@@ -363,29 +413,44 @@ int cmd_check(const Args& args) {
   const Profile& profile = profile_or_throw(vm["profile"].as<std::string>());
   CheckOptions o = check_options(vm);
   o.fail_fast = vm.count("fail-fast") > 0;
-  const CheckReport rep = check_profile(profile, o);
+  if (vm.count("checkpoint")) o.checkpoint = vm["checkpoint"].as<std::string>();
+  if (vm.count("resume")) {
+    o.resume = vm["resume"].as<std::string>();
+    if (!o.checkpoint) o.checkpoint = o.resume;
+  }
+  if (vm.count("checkpoint-every")) {
+    o.checkpoint_every = vm["checkpoint-every"].as<double>();
+    if (!(o.checkpoint_every > 0)) throw UsageError("--checkpoint-every must be positive");
+    if (!o.checkpoint) throw UsageError("--checkpoint-every needs --checkpoint FILE");
+  }
+  if (o.checkpoint) {
+    o.interrupt = &g_interrupt;
+    catch_interrupts();
+  }
+  CheckReport rep;
+  try {
+    rep = check_profile(profile, o);
+  } catch (const CheckpointError& e) {
+    clear_progress_line();
+    fmt::print(stderr, "ptmc check: error: {}\n", e.what());
+    return kBadInput;
+  }
   clear_progress_line();
+  if (rep.interrupted) {
+    fmt::print(stderr,
+               "ptmc check: interrupted at {} states; checkpoint written to {}; continue with "
+               "'ptmc check --profile {} --bound {} --threads {} --resume {}'\n",
+               with_commas(rep.main.states), rep.checkpoint_written.value_or("(none)"), rep.profile,
+               rep.bound, rep.threads, rep.checkpoint_written.value_or("FILE"));
+    return kLimit;
+  }
 
   bool unexpected = false;
   for (const auto& r : rep.results) unexpected |= r.verdict == Verdict::violated;
 
   if (vm.count("json") || vm.count("record")) {
     nlohmann::json props = nlohmann::json::array();
-    for (const auto& r : rep.results) {
-      nlohmann::json p = {{"property", property_info(r.property).name},
-                          {"verdict", verdict_name(r.verdict)},
-                          {"states", r.states},
-                          {"depth", r.depth},
-                          {"seconds", r.seconds},
-                          {"engine_bytes", r.peak_bytes},
-                          {"note", r.note}};
-      if (r.counterexample) {
-        p["counterexample"] = format_scenario(*r.counterexample);
-        p["counterexample_length"] = r.counterexample_length;
-        p["found_seconds"] = r.found_seconds;
-      }
-      props.push_back(p);
-    }
+    for (const auto& r : rep.results) props.push_back(property_result_json(r));
     nlohmann::json j = {{"profile", rep.profile},
                         {"bound", rep.bound},
                         {"states", rep.main.states},
@@ -393,11 +458,18 @@ int cmd_check(const Args& args) {
                         {"depth", rep.main.depth},
                         {"seconds", rep.main.seconds},
                         {"complete", rep.complete},
+                        {"threads", rep.threads},
+                        {"exact", rep.main.exact},
+                        {"collision_probability", rep.main.collision_probability()},
+                        {"engine_bytes", rep.main.peak_bytes},
+                        {"disk_bytes", rep.main.disk_bytes},
+                        {"rss_start_bytes", rep.rss_start_bytes},
                         {"rss_peak_bytes", rep.rss_peak_bytes},
                         {"rules_covered", rep.rules_covered.count()},
                         {"rules", rep.rules_total},
                         {"rules_not_exercised", not_exercised(profile, rep)},
                         {"properties", props}};
+    if (rep.resumed_states) j["resumed_states"] = *rep.resumed_states;
     if (vm.count("record"))
       if (auto e =
               report::write_record(vm["record"].as<std::string>(),
@@ -413,6 +485,11 @@ int cmd_check(const Args& args) {
         with_commas(rep.main.states), with_commas(rep.main.transitions), rep.main.depth,
         rep.main.seconds, with_commas(static_cast<uint64_t>(rate)),
         human_bytes(rep.rss_peak_bytes));
+    fmt::print("{} threads; seen-set: {}; {} on disk\n", rep.threads,
+               rep.main.exact ? std::string("exact (whole states)")
+                              : "64-bit fingerprints, collision probability at most " +
+                                    probability_text(rep.main.collision_probability()),
+               human_bytes(rep.main.disk_bytes));
     fmt::print("rules exercised: {} of {}\n\n", rep.rules_covered.count(), rep.rules_total);
     fmt::print("{:<28} {:<19} {:>11} {:>6} {:>8} {:>10}\n", "property", "verdict", "states",
                "depth", "time", "memory");

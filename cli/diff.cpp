@@ -5,6 +5,7 @@
 #include "cli/options.hpp"
 #include "common/atomic_file.hpp"
 #include "engine/runner.hpp"
+#include "kernel/subprocess.hpp"
 #include "model/models.hpp"
 #include "report/recorded_data.hpp"
 
@@ -111,6 +112,8 @@ int cmd_diff(const Args& args) {
       "scenarios", po::value<std::string>(), "also run every *.ptmc file in this directory")(
       "kernel", po::value<std::string>(), "qemu targets: boot this kernel image")(
       "batch", po::value<long long>()->default_value(4000), "scenarios per agent run / VM boot")(
+      "jobs", po::value<int>(),
+      "agents (host) or VMs (qemu) side by side (default: host one per core, qemu 1)")(
       "examples", po::value<int>()->default_value(3), "disagreements to minimize and show")(
       "json", "print JSON")("report", po::value<std::string>(),
                             "write a Markdown report to this file")(
@@ -133,6 +136,11 @@ int cmd_diff(const Args& args) {
   spec.depth = vm["depth"].as<int>();
   if (spec.length < 1 || spec.length > 4) throw UsageError("--length must be 1..4");
   if (spec.depth < 0 || spec.depth > 6) throw UsageError("--depth must be 0..6");
+  if (vm.count("jobs")) {
+    const int j = vm["jobs"].as<int>();
+    if (j < 1 || j > 256) throw UsageError("--jobs must be between 1 and 256");
+    spec.jobs = static_cast<unsigned>(j);
+  }
   if (vm.count("random")) {
     const long long n = vm["random"].as<long long>();
     if (n < 1) throw UsageError("--random must be positive");
@@ -160,6 +168,7 @@ int cmd_diff(const Args& args) {
     spec.extra_files = files;
   }
 
+  kernel::end_children_on_signals(); // Ctrl-C or SIGTERM ends the VMs and agents too
   const DiffCorpus corpus = collect_kernel_traces(spec);
   if (corpus.fatal) {
     fmt::print(stderr, "ptmc diff: {}: {}\n", spec.target, *corpus.fatal);

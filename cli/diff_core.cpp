@@ -8,8 +8,10 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <random>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 
 namespace ptmc::cli {
@@ -157,16 +159,26 @@ std::vector<Scenario> enumerate_scenarios(const DiffSpec& spec) {
   return out;
 }
 
-DiffCorpus run_batch_on_target(const DiffSpec& spec, const std::vector<Scenario>& scenarios) {
-  DiffCorpus c;
-  c.target = spec.target;
-  c.scenarios = scenarios;
-  const auto t0 = std::chrono::steady_clock::now();
-  for (size_t start = 0; start < scenarios.size(); start += spec.batch) {
-    const size_t end = std::min(scenarios.size(), start + spec.batch);
-    std::vector<Scenario> batch(scenarios.begin() + start, scenarios.begin() + end);
-    if (!spec.quiet && isatty(STDERR_FILENO))
-      fmt::print(stderr, "\r[diff] {} scenarios {}..{} on {}   ", spec.target, start, end,
+namespace {
+
+// The outcomes of scenarios [begin, end), one agent run (or VM boot) per spec.batch of them.
+struct SliceResult {
+  std::string kernel_release, accel;
+  std::vector<kernel::Outcome> outcomes;
+  std::vector<std::string> errors;
+  std::optional<std::string> fatal;
+  double seconds_boot = 0;
+};
+
+SliceResult run_slice(const DiffSpec& spec, const std::vector<Scenario>& scenarios, size_t begin,
+                      size_t end, bool show_progress) {
+  SliceResult c;
+  for (size_t start = begin; start < end; start += spec.batch) {
+    const size_t stop = std::min(end, start + spec.batch);
+    std::vector<Scenario> batch(scenarios.begin() + static_cast<std::ptrdiff_t>(start),
+                                scenarios.begin() + static_cast<std::ptrdiff_t>(stop));
+    if (show_progress)
+      fmt::print(stderr, "\r[diff] {} scenarios {}..{} on {}   ", spec.target, start, stop,
                  spec.target);
     const auto res = kernel::run_on_target(spec.target, batch, spec.target_options);
     if (!res.kernel_release.empty()) c.kernel_release = res.kernel_release;
@@ -174,7 +186,7 @@ DiffCorpus run_batch_on_target(const DiffSpec& spec, const std::vector<Scenario>
     c.seconds_boot += res.seconds_boot;
     if (res.error) {
       c.errors.push_back(*res.error);
-      if (res.outcomes.empty() && start == 0) c.fatal = *res.error;
+      if (res.outcomes.empty() && start == begin) c.fatal = *res.error;
     }
     for (size_t i = 0; i < batch.size(); ++i) {
       if (i < res.outcomes.size()) {
@@ -187,7 +199,47 @@ DiffCorpus run_batch_on_target(const DiffSpec& spec, const std::vector<Scenario>
       }
     }
   }
-  if (!spec.quiet && isatty(STDERR_FILENO)) fmt::print(stderr, "\r{:80}\r", "");
+  return c;
+}
+
+} // namespace
+
+DiffCorpus run_batch_on_target(const DiffSpec& spec, const std::vector<Scenario>& scenarios) {
+  DiffCorpus c;
+  c.target = spec.target;
+  c.scenarios = scenarios;
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool show_progress = !spec.quiet && isatty(STDERR_FILENO);
+  // Host agents, or QEMU VMs, run side by side, each on a contiguous slice (the scenarios are
+  // independent: each runs in its own forked tracee). A VM has its own temporary directory and
+  // initramfs, no disk image (the kernel image is only read) and no network (-nic none; the
+  // agent talks over the serial console), so nothing else is shared; each keeps its own timeout.
+  // QEMU targets default to one VM (each takes 512 MiB); --jobs asks for more.
+  size_t jobs = 1;
+  if (spec.target == "host")
+    jobs = spec.jobs ? spec.jobs : std::max(1u, std::thread::hardware_concurrency());
+  else if (spec.jobs)
+    jobs = spec.jobs;
+  jobs = std::max<size_t>(1, std::min(jobs, scenarios.size() / 64));
+  const size_t per = (scenarios.size() + jobs - 1) / std::max<size_t>(jobs, 1);
+  std::vector<std::future<SliceResult>> slices;
+  for (size_t k = 0; k < jobs; ++k) {
+    const size_t begin = std::min(scenarios.size(), k * per);
+    const size_t end = std::min(scenarios.size(), begin + per);
+    slices.push_back(std::async(jobs > 1 ? std::launch::async : std::launch::deferred, run_slice,
+                                std::cref(spec), std::cref(scenarios), begin, end,
+                                show_progress && k == 0));
+  }
+  for (auto& f : slices) {
+    SliceResult r = f.get();
+    if (!r.kernel_release.empty()) c.kernel_release = r.kernel_release;
+    if (!r.accel.empty()) c.accel = r.accel;
+    c.seconds_boot += r.seconds_boot;
+    if (r.fatal && c.outcomes.empty()) c.fatal = r.fatal;
+    for (auto& e : r.errors) c.errors.push_back(std::move(e));
+    for (auto& o : r.outcomes) c.outcomes.push_back(std::move(o));
+  }
+  if (show_progress) fmt::print(stderr, "\r{:80}\r", "");
   c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return c;
 }

@@ -26,6 +26,7 @@ struct DiffSpec {
   bool quiet = false;
   kernel::TargetOptions target_options;
   size_t batch = 4000; // scenarios per agent run (one VM boot each on qemu)
+  unsigned jobs = 0;   // agents or VMs side by side (0: host one per core, QEMU one)
 };
 
 struct DiffCorpus {

@@ -8,8 +8,10 @@
 
 #include <fmt/core.h>
 
+#include <cerrno>
 #include <csignal>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace {
@@ -71,6 +73,12 @@ int main(int argc, char** argv) {
   } catch (const ptmc::cli::UsageError& e) {
     fmt::print(stderr, "ptmc {}: error: {}\n", cmd, e.what());
     return ptmc::cli::kBadInput;
+  } catch (const std::system_error& e) {
+    // The engine's files on disk ($TMPDIR) hit a limit: the disk, a quota, RLIMIT_FSIZE.
+    const int err = e.code().value();
+    fmt::print(stderr, "ptmc {}: error: {}\n", cmd, e.what());
+    return err == ENOSPC || err == EFBIG || err == EDQUOT ? ptmc::cli::kLimit
+                                                          : ptmc::cli::kBadInput;
   } catch (const std::bad_alloc&) {
     fmt::print(stderr, "ptmc {}: error: out of memory; try --max-memory or a smaller --bound\n",
                cmd);

@@ -8,6 +8,7 @@
 #include "props/properties.hpp"
 #include "scenario/scenario.hpp"
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <string>
@@ -38,6 +39,15 @@ struct CheckOptions {
   std::vector<PropertyId> only; // empty: all
   bool fail_fast = false;       // stop at the first violation the profile does not expect
   bool tf_edits = false; // add the tracer edits tf=0 and tf=1 to the domain (about 4x states)
+  unsigned threads = 0;  // 0: every hardware thread
+  bool exact = false;    // keep whole states instead of 64-bit fingerprints
+  // Checkpoints: written to `checkpoint` every `checkpoint_every` seconds and when `interrupt`
+  // becomes true (the run then stops); `resume` continues from one.
+  std::optional<std::string> checkpoint;
+  std::optional<std::string> resume;
+  double checkpoint_every = 300;
+  const std::atomic<bool>* interrupt = nullptr;
+  bool monitors = true; // explore: false counts the model's own states (the SPIN twin's count)
   std::function<void(const std::string& phase, uint64_t states, uint64_t transitions,
                      uint32_t depth, double seconds)>
       progress;
@@ -51,7 +61,13 @@ struct CheckReport {
   RuleSet rules_covered;  // rules of the profile's layers some explored transition consulted
   size_t rules_total = 0; // rules of the profile's layers
   bool complete = true;   // every exploration covered its whole space
+  uint64_t rss_start_bytes = 0;
   uint64_t rss_peak_bytes = 0;
+  unsigned threads = 1;
+  bool interrupted = false;                      // stopped by `interrupt`; a checkpoint was written
+  std::optional<std::string> checkpoint_written; // the last checkpoint written, if any
+  // --resume: the states of the main exploration the checkpoint held (0: it had none yet).
+  std::optional<uint64_t> resumed_states;
 };
 
 CheckReport check_profile(const Profile& profile, const CheckOptions& options);
@@ -59,13 +75,15 @@ CheckReport check_profile(const Profile& profile, const CheckOptions& options);
 // `explore`: the monitored exploration alone, optionally writing its state graph as DOT.
 struct ExploreReport {
   ExploreStats stats;
+  uint64_t rss_start_bytes = 0;
   uint64_t rss_peak_bytes = 0;
   std::optional<WriteError> dot_error;
 };
 ExploreReport explore_profile(const Profile& profile, const CheckOptions& options,
                               const std::optional<std::string>& dot_path);
 
-// The peak resident set size of this process so far (VmHWM), in bytes.
+// The peak resident set size of this process so far (VmHWM), in bytes, and the current one.
 uint64_t rss_peak_bytes();
+uint64_t rss_now_bytes();
 
 } // namespace ptmc

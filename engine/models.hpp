@@ -9,6 +9,7 @@
 #include "props/properties.hpp"
 
 #include <cstring>
+#include <mutex>
 #include <vector>
 
 namespace ptmc {
@@ -35,7 +36,10 @@ public:
   using State = CheckState<typename M::State>;
   using Label = ptmc::Label;
 
-  MonitoredModel(const M& model, bool recompute) : model_(model), recompute_(recompute) {}
+  // monitors = false: the model's own states only (the monitor record stays zero), as the SPIN
+  // twin counts them (bench/spin/).
+  MonitoredModel(const M& model, bool recompute, bool monitors = true)
+      : model_(model), recompute_(recompute), monitors_(monitors) {}
 
   std::vector<State> initial_states() const {
     std::vector<State> out;
@@ -48,10 +52,19 @@ public:
   }
   uint64_t fingerprint(const State& s) const { return ptmc::fingerprint(&s, sizeof(State)); }
   uint8_t tag(const State& s) const { return static_cast<uint8_t>(s.s.phase); }
-  // The rules every expanded transition consulted so far (coverage).
-  const RuleSet& covered() const { return covered_; }
+  // The rules every expanded transition consulted so far (coverage). Expansions may run on
+  // several threads; each merges its rules once per expanded state.
+  RuleSet covered() const {
+    std::lock_guard lock(covered_mutex_);
+    return covered_;
+  }
+  void add_covered(const RuleSet& rules) const {
+    std::lock_guard lock(covered_mutex_);
+    covered_ |= rules;
+  }
 
   template <class Emit> void expand(const State& s, Emit& emit) const {
+    RuleSet fired;
     if (s.s.phase == Phase::stopped) {
       const auto& domain = model_.tracer_domain();
       for (size_t i = 0; i < domain.size(); ++i) {
@@ -62,7 +75,7 @@ public:
         for (size_t k = 0; k < np; ++k) {
           const Peek p = peeks[k];
           State next;
-          const Violations v = step_tracer(s, a, p, next, &covered_);
+          const Violations v = step_tracer(s, a, p, next, &fired);
           const uint8_t flags = is_drive(a) ? edge::drive : edge::other;
           emit(Label{Label::Who::tracer, static_cast<uint16_t>(i), p}, next, v, flags);
         }
@@ -73,10 +86,11 @@ public:
       for (size_t k = 0; k < nc; ++k) {
         const uint16_t c = choices[k];
         State next;
-        const Violations v = step_tracee(s, c, next, &covered_);
+        const Violations v = step_tracee(s, c, next, &fired);
         emit(Label{Label::Who::tracee, c, Peek::unknown}, next, v, edge::env);
       }
     }
+    if (fired.any()) add_covered(fired);
   }
 
   // `fired`, when given, collects the rules the transition consulted (coverage).
@@ -86,7 +100,7 @@ public:
     Events ev;
     next.s = model_.resume(s.s, a, p, rules, ev);
     if (fired) *fired |= rules.fired();
-    Violations v = monitor_step<M>(s, TracerStep{&a, nullptr}, ev, next);
+    Violations v = monitors_ ? monitor_step<M>(s, TracerStep{&a, nullptr}, ev, next) : 0;
     if (recompute_ && sampled(s)) {
       RuleCtx again_rules(model_.profile().mutation);
       Events again_ev;
@@ -102,7 +116,7 @@ public:
     const Insn in = insn_for_choice(s, choice);
     next.s = model_.execute(s.s, in, rules, ev);
     if (fired) *fired |= rules.fired();
-    Violations v = monitor_step<M>(s, TracerStep{nullptr, &in}, ev, next);
+    Violations v = monitors_ ? monitor_step<M>(s, TracerStep{nullptr, &in}, ev, next) : 0;
     if (recompute_ && sampled(s)) {
       RuleCtx again_rules(model_.profile().mutation);
       Events again_ev;
@@ -131,6 +145,8 @@ private:
   bool sampled(const State& s) const { return (fingerprint(s) & 7) == 0; }
   const M& model_;
   bool recompute_;
+  bool monitors_;
+  mutable std::mutex covered_mutex_;
   mutable RuleSet covered_;
 };
 

@@ -13,6 +13,8 @@ PropertyResult base_result(PropertyId id, const ExploreStats& st) {
   if (!st.complete) pr.note = "stopped by " + st.stopped_by + " before the space was covered";
   if (!st.complete && st.stopped_by == "fail-fast")
     pr.note = "not decided: --fail-fast stopped at a violation";
+  if (!st.complete && st.stopped_by == "interrupted")
+    pr.note = "not decided: interrupted (resume from the checkpoint)";
   return pr;
 }
 

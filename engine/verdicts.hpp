@@ -48,44 +48,44 @@ void fill_from_violation(PropertyResult& out, const ExploreResult<E>& r, size_t 
 }
 
 // no-deadlock: the states from which a tracer using only `drive` edges can force the tracee to
-// end, whatever the program does. A least fixpoint, computed by sweeps. `phase` holds each
-// state's phase byte: 1 a tracer's turn, 2 or 3 ended, anything else the program's turn (the
-// numbering of both the Linux and the Redox layers' Phase).
-template <class E>
-std::vector<bool> tracer_can_end(const ExploreResult<E>& r, const std::vector<uint8_t>& phase,
-                                 uint8_t drive) {
+// end, whatever the program does. A least fixpoint, computed by sweeps over the edge list on
+// disk, last state first: most edges lead to later states, so one sweep settles most of the
+// graph. Memory: one bit a state. Each edge record carries its state's tag, the phase byte: 1 a
+// tracer's turn, 2 or 3 ended, anything else the program's turn (the numbering of both the
+// Linux and the Redox layers' Phase).
+inline std::vector<bool> tracer_can_end(const EdgeStore& edges, uint64_t states, uint8_t drive) {
   constexpr uint8_t kStopped = 1, kExited = 2, kKilled = 3;
-  const size_t n = r.stats.states;
-  std::vector<bool> win(n, false);
-  for (size_t i = 0; i < n; ++i)
-    if (phase[i] == kExited || phase[i] == kKilled) win[i] = true;
+  std::vector<bool> win(states, false);
   bool changed = true;
   while (changed) {
     changed = false;
-    for (size_t k = n; k-- > 0;) {
-      if (win[k]) continue;
-      const uint64_t b = r.edge_begin[k], e = r.edge_begin[k + 1];
-      if (b == e) continue;
+    edges.for_each_reverse([&](uint32_t k, uint8_t tag, const StoredEdge* e, uint8_t n) {
+      if (win[k]) return;
       bool w = false;
-      if (phase[k] == kStopped) {
-        // Some action all of whose outcomes are winning.
-        for (uint64_t j = b; j < e && !w;) {
-          const uint16_t action = r.edges[j].label.index;
+      if (tag == kExited || tag == kKilled) {
+        w = true;
+      } else if (n == 0) {
+        w = false;
+      } else if (tag == kStopped) {
+        // Some action all of whose outcomes (peeks) are winning.
+        for (uint8_t j = 0; j < n && !w;) {
           bool all = true;
-          for (; j < e && r.edges[j].label.index == action; ++j)
-            if (!(r.edges[j].flags & drive) || !win[r.edges[j].to]) all = false;
+          do {
+            if (!(e[j].flags & drive) || !win[e[j].to]) all = false;
+            ++j;
+          } while (j < n && (e[j].flags & kEdgeSameAction));
           w = all;
         }
       } else {
         w = true;
-        for (uint64_t j = b; j < e && w; ++j)
-          if (!win[r.edges[j].to]) w = false;
+        for (uint8_t j = 0; j < n && w; ++j)
+          if (!win[e[j].to]) w = false;
       }
       if (w) {
         win[k] = true;
         changed = true;
       }
-    }
+    });
   }
   return win;
 }
@@ -98,6 +98,8 @@ bool product_result(CheckReport& report, const Product& product, PropertyId id,
   ExploreLimits pl;
   pl.max_states = o.max_states;
   pl.max_bytes = o.max_bytes;
+  pl.threads = o.threads;
+  pl.exact = o.exact;
   pl.progress = progress_for(o, std::string(property_info(id).name));
   if (o.fail_fast) pl.stop_on = unexpected;
   const auto r = explore(product, pl);
@@ -109,13 +111,13 @@ bool product_result(CheckReport& report, const Product& product, PropertyId id,
   return stop;
 }
 
-// The results of the monitored exploration `main`: one per monitor or recompute property the
-// profile checks (`applies`), and no-deadlock from its stored edges. Returns whether an
-// unexpected violation should stop the check (--fail-fast).
+// The results of the monitored exploration `main` for every monitor or recompute property the
+// profile checks (`applies`). Returns whether an unexpected violation should stop the check
+// (--fail-fast).
 template <class E, class Build>
-bool monitored_results(CheckReport& report, const ExploreResult<E>& main, const CheckOptions& o,
-                       Violations unexpected, const std::function<bool(PropertyId)>& applies,
-                       uint8_t drive, Build&& build, const std::string& deadlock_note) {
+bool monitor_results(CheckReport& report, const ExploreResult<E>& main, const CheckOptions& o,
+                     Violations unexpected, const std::function<bool(PropertyId)>& applies,
+                     Build&& build) {
   bool failed_fast = false;
   for (const auto& info : property_table()) {
     if (info.method != Method::monitor && info.method != Method::recompute) continue;
@@ -125,11 +127,18 @@ bool monitored_results(CheckReport& report, const ExploreResult<E>& main, const 
     failed_fast |= o.fail_fast && pr.verdict == Verdict::violated && (unexpected & bit(info.id));
     report.results.push_back(std::move(pr));
   }
-  if (!applies(PropertyId::no_deadlock) || failed_fast) return failed_fast;
+  return failed_fast;
+}
+
+// no-deadlock from the edges `main` stored, with the first (a shallowest) state no tracer can
+// end as its counterexample.
+template <class E, class Build>
+void no_deadlock_result(CheckReport& report, const ExploreResult<E>& main, uint8_t drive,
+                        Build&& build, const std::string& deadlock_note) {
   PropertyResult pr = base_result(PropertyId::no_deadlock, main.stats);
   if (main.stats.complete) {
     const auto t0 = std::chrono::steady_clock::now();
-    const auto win = tracer_can_end(main, main.tags, drive);
+    const auto win = tracer_can_end(main.edges, main.stats.states, drive);
     for (size_t i = 0; i < win.size(); ++i) {
       if (win[i]) continue;
       pr.verdict = Verdict::violated;
@@ -143,6 +152,16 @@ bool monitored_results(CheckReport& report, const ExploreResult<E>& main, const 
     pr.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   report.results.push_back(std::move(pr));
+}
+
+// Both of the above. Returns whether an unexpected violation should stop the check.
+template <class E, class Build>
+bool monitored_results(CheckReport& report, const ExploreResult<E>& main, const CheckOptions& o,
+                       Violations unexpected, const std::function<bool(PropertyId)>& applies,
+                       uint8_t drive, Build&& build, const std::string& deadlock_note) {
+  const bool failed_fast = monitor_results(report, main, o, unexpected, applies, build);
+  if (!applies(PropertyId::no_deadlock) || failed_fast) return failed_fast;
+  no_deadlock_result(report, main, drive, build, deadlock_note);
   return failed_fast;
 }
 
@@ -167,9 +186,10 @@ std::optional<WriteError> write_dot(const std::string& path, const std::string& 
     if (n.ended) f << ", style=filled, fillcolor=lightgrey";
     f << "];\n";
   }
-  for (size_t i = 0; i + 1 < r.edge_begin.size(); ++i)
-    for (uint64_t j = r.edge_begin[i]; j < r.edge_begin[i + 1]; ++j) {
-      const auto& e = r.edges[j];
+  const auto graph = r.graph();
+  for (size_t i = 0; i + 1 < graph.edge_begin.size(); ++i)
+    for (uint64_t j = graph.edge_begin[i]; j < graph.edge_begin[i + 1]; ++j) {
+      const auto& e = graph.edges[j];
       const std::string label =
           e.label.who == Label::Who::tracer
               ? tracer_label(e.label.index)

@@ -1,5 +1,6 @@
 #include "kernel/subprocess.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -18,6 +19,32 @@ namespace {
 
 std::string errno_message(const std::string& what, int err) {
   return what + ": " + strerror(err);
+}
+
+// Slots of the children run_child waits for; 0 is free. Lock-free atomics, so that a signal
+// handler can read them.
+constexpr size_t kChildSlots = 64;
+std::atomic<pid_t> g_running[kChildSlots];
+static_assert(std::atomic<pid_t>::is_always_lock_free);
+
+void track(pid_t pid) {
+  for (auto& slot : g_running) {
+    pid_t free = 0;
+    if (slot.compare_exchange_strong(free, pid)) return;
+  }
+  // More than kChildSlots at once: this one is not killed by a signal, only by its timeout.
+}
+void untrack(pid_t pid) {
+  for (auto& slot : g_running) {
+    pid_t mine = pid;
+    if (slot.compare_exchange_strong(mine, 0)) return;
+  }
+}
+
+void end_by_signal(int sig) {
+  kill_running_children();
+  std::signal(sig, SIG_DFL);
+  raise(sig);
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -96,6 +123,7 @@ ChildResult run_child(const std::vector<std::string>& argv, double timeout_s,
     return r;
   }
 
+  track(pid);
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   int open_fds = 2;
   char buf[1 << 16];
@@ -132,7 +160,18 @@ ChildResult run_child(const std::vector<std::string>& argv, double timeout_s,
     if (p.fd >= 0) close(p.fd);
   if (r.timed_out || r.stopped) kill(pid, SIGKILL);
   r.status = wait_child(pid);
+  untrack(pid);
   return r;
+}
+
+void kill_running_children() noexcept {
+  for (auto& slot : g_running)
+    if (const pid_t pid = slot.load(); pid > 0) kill(pid, SIGKILL);
+}
+
+void end_children_on_signals() {
+  std::signal(SIGINT, end_by_signal);
+  std::signal(SIGTERM, end_by_signal);
 }
 
 } // namespace ptmc::kernel

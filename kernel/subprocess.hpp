@@ -33,4 +33,12 @@ ChildResult run_child(const std::vector<std::string>& argv, double timeout_s,
                       const std::function<bool(const std::string& out, double elapsed)>& watch = {},
                       double tick_s = 1.0, size_t max_err = 1 << 20);
 
+// The children run_child is waiting for (QEMU, agents), so that a signal ending ptmc ends them
+// too: kill_running_children sends each SIGKILL and is async-signal-safe (a handler may call it).
+// Without it a VM started by a ptmc that got SIGTERM would run on to its own end.
+void kill_running_children() noexcept;
+// Installs SIGINT and SIGTERM handlers that kill the running children, then end ptmc by the
+// same signal (the default action, so the shell sees it).
+void end_children_on_signals();
+
 } // namespace ptmc::kernel

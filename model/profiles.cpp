@@ -65,6 +65,40 @@ Profile linux_x86_64() {
   return p;
 }
 
+// The domain of the SPIN twin (bench/spin/ptrace.pml), written out rather than taken from
+// linux_domain(), so that the twin and this profile keep agreeing when the default changes.
+Domain spin_twin_domain() {
+  Domain d;
+  d.program_bound = 4;
+  d.alphabet = {
+      Insn{Op::nop, 0, Arg::buf},
+      Insn{Op::set_nr, nr::getpid, Arg::buf},
+      Insn{Op::set_nr, nr::write, Arg::buf},
+      Insn{Op::set_nr, nr::kill, Arg::buf},
+      Insn{Op::set_nr, nr::exit_group, Arg::buf},
+      Insn{Op::set_nr, nr::none, Arg::buf},
+      Insn{Op::set_nr, nr::invalid, Arg::buf},
+      Insn{Op::set_arg, 0, Arg::sigusr1},
+      Insn{Op::set_arg, 0, Arg::sigusr2},
+      Insn{Op::syscall, 0, Arg::buf},
+      Insn{Op::int3, 0, Arg::buf},
+      Insn{Op::cmp, 0, Arg::buf},
+      Insn{Op::setz, 0, Arg::buf},
+      Insn{Op::pushf, 0, Arg::buf},
+      Insn{Op::or_tf, 0, Arg::buf},
+      Insn{Op::and_tf, 0, Arg::buf},
+      Insn{Op::popf, 0, Arg::buf},
+  };
+  d.handler = {};
+  d.inject_signals = {sig::usr1, sig::usr2};
+  d.orig_rax_edits = {nr::none};
+  d.rax_edits = {kTracerResult};
+  d.rip_skip_edit = true;
+  d.tf_edits = {};
+  d.both_tracesysgood = false;
+  return d;
+}
+
 // Linux 6.1 on arm64, as Debian ships it and the qemu-aarch64 target boots it. The same alphabet
 // without x86's self-step instructions (no arm64 form, scenario/arch.cpp), the same tracer.
 Profile linux_aarch64() {
@@ -266,6 +300,12 @@ std::vector<Profile> make_profiles() {
   });
   all.push_back(emu_exit);
 
+  // The SPIN twin's domain (bench/spin/): the same semantics, a pinned domain that a Promela
+  // model expresses directly; the two must count the same states at every bound.
+  Profile twin = delta(linux, "spin-twin",
+                       "linux-x86_64 over the domain of its SPIN twin (bench/spin/ptrace.pml)");
+  twin.domain = spin_twin_domain();
+  all.push_back(twin);
   // The RFC's question 1 (the seed's Issue #1): which frame a register write reaches while a
   // handler's frame waits to be restored. Linux writes the live registers; bug-signal-frame above
   // is the design whose stop comes after the frame is built and writes the live frame anyway.

@@ -227,6 +227,7 @@ ProtocolResult protocol_graph_of(const Profile& profile, const ProtocolOptions& 
                                    profile.name, options.bound, s, t, d));
     };
   const auto r = explore(monitored, limits);
+  const auto graph = r.graph();
 
   ProtocolResult out;
   out.profile = profile.name;
@@ -260,15 +261,16 @@ ProtocolResult protocol_graph_of(const Profile& profile, const ProtocolOptions& 
   // Breadth-first depth of every state: its parent always has a smaller number.
   std::vector<uint32_t> depth(n, 0);
   for (size_t i = 0; i < n; ++i)
-    if (r.parent[i] != UINT32_MAX) depth[i] = depth[r.parent[i]] + 1;
+    if (const uint32_t p = r.parent_of(static_cast<uint32_t>(i)); p != r.kNoParent)
+      depth[i] = depth[p] + 1;
 
   std::vector<std::pair<uint32_t, uint32_t>> tracee_edges;
   std::vector<Label> tracee_labels;
   for (size_t i = 0; i < n; ++i) {
     if (r.states[i].s.phase != Phase::user) continue;
-    for (uint64_t j = r.edge_begin[i]; j < r.edge_begin[i + 1]; ++j) {
-      tracee_edges.emplace_back(static_cast<uint32_t>(i), r.edges[j].to);
-      tracee_labels.push_back(r.edges[j].label);
+    for (uint64_t j = graph.edge_begin[i]; j < graph.edge_begin[i + 1]; ++j) {
+      tracee_edges.emplace_back(static_cast<uint32_t>(i), graph.edges[j].to);
+      tracee_labels.push_back(graph.edges[j].label);
     }
   }
   const TraceeGraph tracee(boost::edges_are_sorted, tracee_edges.begin(), tracee_edges.end(),
@@ -291,7 +293,7 @@ ProtocolResult protocol_graph_of(const Profile& profile, const ProtocolOptions& 
     if (options.progress && (s & 0x3fff) == 0)
       options.progress(
           fmt::format("{}: protocol graph: {:.0f}% of states", profile.name, 100.0 * s / n));
-    const uint64_t b = r.edge_begin[s], e = r.edge_begin[s + 1];
+    const uint64_t b = graph.edge_begin[s], e = graph.edge_begin[s + 1];
     out.tracer_transitions += e - b;
     // One search per request: every transition of this state with that request is a source,
     // so a stop reached through several of them is one pair.
@@ -301,7 +303,7 @@ ProtocolResult protocol_graph_of(const Profile& profile, const ProtocolOptions& 
       ++search;
       StampedColors colors{&stamp, &color, search};
       for (uint64_t j = b; j < e; ++j) {
-        const auto& edge = r.edges[j];
+        const auto& edge = graph.edges[j];
         if (domain[edge.label.index].request != request) continue;
         if (get(colors, edge.to) != boost::white_color) continue;
         put(colors, edge.to, boost::white_color); // stamped: not a second source

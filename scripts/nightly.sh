@@ -2,7 +2,8 @@
 # The long campaigns that do not fit .ci/run's budget. Each writes its figures under reports/.
 # Needs a build with the fuzz targets (scripts/test.sh makes one) and root (the host kernel).
 #
-#   scripts/nightly.sh [JOB...]      JOB: fuzz, soak, redox_refinement, prove_relation; default: all
+#   scripts/nightly.sh [JOB...]      JOB: fuzz, soak, redox_refinement, prove_relation, twin, mpi,
+#                                    perf; default: all of them
 #
 # Developers add their own jobs: a function named job_NAME, and NAME in `all` below.
 set -euo pipefail
@@ -102,8 +103,31 @@ job_prove_relation() {
   PTMC_PROVE_DELTA_BOUND=2 build/tests/prove/test_prove --gtest_filter='*RelationAgrees*'
 }
 
+# Issue 12: the SPIN twin counts the same states as ptmc at bounds 1-3 (ctest checks bound 1).
+job_twin() {
+  local b
+  for b in 1 2 3; do
+    nice tests/spin/twin_counts.sh build/ptmc bench/spin/ptrace.pml "$b"
+  done
+}
+
+# Issue 12: ptmc-mpi on 2 ranks against one process at bound 3 (ctest runs bound 2).
+job_mpi() {
+  nice python3 tests/mpi/same_as_one_process.py build/ptmc build/ptmc-mpi "$(command -v mpirun)" \
+    linux-x86_64:3 linux-aarch64:3 bug-signal-frame:3
+}
+
+# Issue 12's benchmark (bench/perf.py, the bench-perf target) with the QEMU rates, written to
+# reports/perf-nightly.md; reports/perf.md is the run the issue's closing note quotes.
+job_perf() {
+  local out=reports/perf-nightly.md
+  { echo '```'; python3 bench/perf.py build/ptmc --qemu; echo '```'; } >"$out.tmp"
+  mv "$out.tmp" "$out"
+  cat "$out"
+}
+
 jobs=("$@")
-[ ${#jobs[@]} -gt 0 ] || jobs=(fuzz soak redox_refinement prove_relation)
+[ ${#jobs[@]} -gt 0 ] || jobs=(fuzz soak redox_refinement prove_relation twin mpi perf)
 failed=0
 for j in "${jobs[@]}"; do
   if ! declare -F "job_$j" >/dev/null; then

@@ -6,8 +6,8 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config clang-format
   libz3-dev libboost-graph-dev libboost-program-options-dev
-  librapidcheck-dev libgtest-dev libgmock-dev nlohmann-json3-dev libfmt-dev
-  graphviz qemu-system-x86 cpio gzip xz-utils binutils python3
+  librapidcheck-dev libgtest-dev libgmock-dev nlohmann-json3-dev libfmt-dev libxxhash-dev
+  graphviz qemu-system-x86 cpio gzip xz-utils binutils python3 spin libopenmpi-dev openmpi-bin
   libkainjow-mustache-dev chromium
   clang libclang-rt-14-dev
   qemu-system-arm g++-aarch64-linux-gnu binutils-aarch64-linux-gnu

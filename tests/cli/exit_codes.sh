@@ -47,6 +47,13 @@ expect 2 "bad size" -- "$PTMC" check --profile linux-x86_64 --max-memory 12X
 expect 3 "--max-states stops cleanly" -- "$PTMC" check --profile linux-x86_64 --max-states 1000 -q
 stderr_has "limit" "limit is reported"
 expect 3 "--max-memory stops cleanly" -- "$PTMC" explore --profile linux-x86_64 --max-memory 4M -q
+expect 2 "--threads 0" -- "$PTMC" check --profile linux-x86_64 --threads 0
+stderr_has "--threads must be between 1 and 1024" "--threads range is named"
+expect 2 "--checkpoint-every without --checkpoint" -- "$PTMC" check --profile linux-x86_64 --checkpoint-every 5
+expect 2 "--resume of a missing file" -- "$PTMC" check --profile linux-x86_64 --resume "$tmp/none.ckpt" -q
+stderr_has "cannot read checkpoint" "missing checkpoint is named"
+expect 3 "--max-memory stops a check cleanly" -- "$PTMC" check --profile linux-x86_64 --bound 4 --max-memory 40M -q
+stderr_has "limit" "memory limit is reported"
 expect 0 "check a small bound" -- "$PTMC" check --profile linux-x86_64 --bound 2 -q
 expect 1 "a seeded bug is an unexpected violation" -- "$PTMC" check --profile bug-rflags-assign --bound 2 -q
 
