@@ -12,6 +12,8 @@
 #                  arm64 kernel, under QEMU
 #     runs         kernel traces of the hand-written scenarios and of the report's counterexamples,
 #                  on every kernel target of their architecture (drawn beside the model's)
+#     prove        ptmc prove (Z3) of linux-x86_64 and its seeded-bug profiles:
+#                  reports/data/prove-P.json
 #     redox        scripts/redox-reports.sh and scripts/redox-suspected-bugs.sh: the Redox
 #                  profiles' reports
 #     html         rewrite reports/html (and the generated documents) from the data recorded
@@ -85,6 +87,14 @@ step_runs() {
   done
 }
 
+step_prove() {
+  local p
+  for p in linux-x86_64 bug-no-fmask bug-rflags-assign bug-signal-frame; do
+    # A refuted fact exits 1: the seeded bugs are refuted by design.
+    nice "$ptmc" prove --profile "$p" --explain --record "$data/prove-$p.json" >/dev/null || true
+  done
+}
+
 step_redox() {
   scripts/redox-reports.sh "$ptmc" >/dev/null
   scripts/redox-suspected-bugs.sh "$ptmc" >/dev/null # the concurrent Redox model on B8-B12
@@ -95,10 +105,10 @@ step_html() {
 }
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(check mutate diff-host diff-qemu runs redox html)
+[ ${#steps[@]} -gt 0 ] || steps=(check mutate diff-host diff-qemu runs prove redox html)
 for s in "${steps[@]}"; do
   case "$s" in
-  check | mutate | diff-host | diff-qemu | runs | redox | html) "step_${s//-/_}" ;;
+  check | mutate | diff-host | diff-qemu | runs | prove | redox | html) "step_${s//-/_}" ;;
   --html) step_html ;; # the old spelling
   *)
     echo "scripts/reports.sh: unknown step '$s'" >&2
