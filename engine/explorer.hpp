@@ -80,7 +80,10 @@ inline constexpr size_t kMaxViolationKinds = 32;
 // one action are its outcomes, which a graph pass treats together (kEdgeSameAction). Labels
 // without those fields are never grouped.
 template <class Label> bool same_tracer_action(const Label& a, const Label& b) {
-  if constexpr (requires { a.who == b.who && a.index == b.index; })
+  if constexpr (requires {
+                  a.who == b.who;
+                  a.index == b.index;
+                })
     return a.who == b.who && a.index == b.index;
   else
     return false;
@@ -331,7 +334,6 @@ public:
   }
 
 private:
-
   struct Parent {
     uint32_t number;
     uint8_t emit;
@@ -631,8 +633,7 @@ private:
 
   // The unit's candidate for this new state, made on first sight: the same state found again
   // from a later parent of the unit is one candidate, not two.
-  uint32_t local_candidate(Unit& unit, uint64_t fp, const State& s, uint32_t parent,
-                           uint8_t emit) {
+  uint32_t local_candidate(Unit& unit, uint64_t fp, const State& s, uint32_t parent, uint8_t emit) {
     if ((unit.cands.size() + 1) * 2 > unit.local.size()) {
       unit.local.assign(std::max<size_t>(2048, unit.local.size() * 2), 0);
       for (size_t c = 0; c < unit.cands.size(); ++c) {
