@@ -7,7 +7,18 @@ namespace ptmc::prove {
 namespace {
 thread_local EditInputs g_edit_inputs;
 thread_local MutationOracle* g_mutations = nullptr;
+thread_local ReadWords* g_read_words = nullptr;
 } // namespace
+
+ReadWords*& read_words() {
+  return g_read_words;
+}
+
+int64_t Symbolic::observed(const Sym<int64_t>& v) {
+  if (!g_read_words) return sym::concrete(v);
+  g_read_words->words.push_back(v);
+  return 0;
+}
 
 EditInputs& edit_inputs() {
   return g_edit_inputs;
