@@ -457,15 +457,15 @@ FactResult prove_fact(const Profile& p, std::string_view name, int bound) {
     uint32_t start_state = 0;
     z3::solver pick(c());
     const z3::model any = solver.get_model();
+    // The rules as written plus `more` (expr_vector copies share their vector: each is new).
+    const auto with = [&](const std::vector<z3::expr>& more) {
+      z3::expr_vector v(c());
+      for (const z3::expr& e : assumptions) v.push_back(e);
+      for (const z3::expr& e : more) v.push_back(e);
+      return v;
+    };
     for (const Case& k : cases) {
       if (refuted || tries >= kMaxTries) break;
-      // expr_vector copies share their vector: each list is built anew.
-      const auto with = [&](const std::vector<z3::expr>& more) {
-        z3::expr_vector v(c());
-        for (const z3::expr& e : assumptions) v.push_back(e);
-        for (const z3::expr& e : more) v.push_back(e);
-        return v;
-      };
       if (pick.check(with({k.bad})) != z3::sat) continue;
       StateVars vars;
       symbolic_state(reached.states[k.control], "", vars);
