@@ -31,7 +31,10 @@ struct Agreement {
 std::string relation_key(const ConcreteState& s, const Label& l) {
   const ConcreteState c = control_part(s);
   std::string key(reinterpret_cast<const char*>(&c), sizeof c);
-  key.append(reinterpret_cast<const char*>(&l), sizeof l);
+  // The label field by field: its padding bytes are not part of its value (the shards hash keys).
+  key.push_back(static_cast<char>(l.who));
+  key.append(reinterpret_cast<const char*>(&l.index), sizeof l.index);
+  key.push_back(static_cast<char>(l.peek));
   return key;
 }
 
