@@ -4,6 +4,7 @@
 #include "engine/models.hpp"
 #include "model/fingerprint.hpp"
 #include "model/linux/x86_64/arch.hpp"
+#include "prove/paths.hpp"
 #include "prove/relation.hpp"
 
 #include <chrono>
@@ -109,9 +110,16 @@ std::vector<Move> resumes(const SymModel& m, const SymState& s, std::vector<Requ
     Action a;
     a.request = r;
     a.edits = edits;
-    Peek peeks[2];
-    const size_t n = m.peeks_for(s, a, peeks);
-    for (size_t i = 0; i < n; ++i) out.push_back(Move{a, peeks[i], {}});
+    // Where the edits go may depend on the registers (variant-write-restored-when-next asks
+    // whether orig_rax is rt_sigreturn's), so the peeks are those of every path.
+    std::set<Peek> peeks;
+    PathEnumerator paths;
+    paths.run([&] {
+      Peek some[2];
+      const size_t n = m.peeks_for(s, a, some);
+      peeks.insert(some, some + n);
+    });
+    for (Peek peek : peeks) out.push_back(Move{a, peek, {}});
   }
   return out;
 }
