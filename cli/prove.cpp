@@ -3,6 +3,7 @@
 // does not always honour its own timeouts.
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
+#include "common/atomic_file.hpp"
 #include "kernel/subprocess.hpp"
 #include "model/profile.hpp"
 #include "prove/facts.hpp"
@@ -11,6 +12,7 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <unistd.h>
 
 namespace ptmc::cli {
@@ -33,6 +35,8 @@ json to_json(const prove::FactResult& r) {
     j["move"] = r.move;
     j["counterexample"] = r.counterexample;
     j["alphabet_writes_it"] = r.alphabet_writes_it;
+    if (!r.scenario.empty()) j["scenario"] = r.scenario;
+    if (!r.scenario_note.empty()) j["scenario_note"] = r.scenario_note;
   }
   return j;
 }
@@ -91,6 +95,9 @@ int cmd_prove(const Args& args) {
                         "seconds per fact; the prover is killed then and the fact is unknown")(
       "explain", "name the rules and deltas each proof's unsat core used")(
       "json", "print the results as JSON (stable keys: profile, mutant, results[])")(
+      "scenario-out", po::value<std::string>(),
+      "write each refutation's counterexample scenario to this file (back to back; `ptmc run "
+      "FILE` replays them)")(
       "record", po::value<std::string>(),
       "also write the JSON, with the command, date and kernel, to this data file (ptmc report "
       "shows it)")("list", "list the facts and exit")("child",
@@ -146,6 +153,16 @@ int cmd_prove(const Args& args) {
     results.push_back(std::move(r));
   }
   const json all = {{"profile", name}, {"mutant", mutant}, {"bound", bound}, {"results", results}};
+  if (vm.count("scenario-out")) {
+    std::string text;
+    for (const json& r : results)
+      if (r.contains("scenario"))
+        text += "# ptmc prove: a counterexample to " + r["property"].get<std::string>() + "\n" +
+                r["scenario"].get<std::string>();
+    AtomicFile file(vm["scenario-out"].as<std::string>());
+    file.out() << text;
+    if (auto e = file.commit()) return write_failed("prove", *e);
+  }
   if (vm.count("record"))
     if (auto e =
             report::write_record(vm["record"].as<std::string>(),
@@ -167,13 +184,18 @@ int cmd_prove(const Args& args) {
         fmt::print("           counterexample: from a {}, {}\n", r["from"].get<std::string>(),
                    r["move"].get<std::string>());
         fmt::print("           with {}\n", values);
-        if (r["alphabet_writes_it"].get<bool>())
-          fmt::print("           (register values, not a replayable scenario; the alphabet can "
-                     "write them: `ptmc check --profile {}` finds a trace)\n",
-                     name);
-        else
+        if (r.contains("scenario")) {
+          fmt::print("           a scenario that replays it (`ptmc run`; --scenario-out FILE "
+                     "writes it):\n");
+          std::istringstream lines(r["scenario"].get<std::string>());
+          for (std::string line; std::getline(lines, line);) fmt::print("             {}\n", line);
+        } else if (!r["alphabet_writes_it"].get<bool>()) {
           fmt::print("           (register values the scenario alphabet cannot write: it sets "
                      "only the RFLAGS bits CF, ZF, TF, IF and bit 1)\n");
+        } else {
+          fmt::print("           (no replayable scenario: {})\n",
+                     r.value("scenario_note", std::string("not found")));
+        }
       }
       if (vm.count("explain") && r.contains("core")) {
         std::string core;

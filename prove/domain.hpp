@@ -13,6 +13,7 @@
 #include "prove/sym.hpp"
 
 #include <optional>
+#include <vector>
 
 namespace ptmc::prove {
 
@@ -31,7 +32,9 @@ struct Symbolic {
   // The value an edit of rax or orig_rax writes: the input the prover set for this transition
   // (edit_inputs()), else the edit's own value.
   static Sym<int64_t> edit_value(const Edit& e);
-  static int64_t observed(const Sym<int64_t>& v) { return sym::concrete(v); }
+  // A register a tracer reads: kept symbolic when a ReadRegisters scope is open, else one value
+  // per path.
+  static int64_t observed(const Sym<int64_t>& v);
   static uint8_t low_byte(const Sym<uint64_t>& v) { return sym::concrete(Sym<uint8_t>(v)); }
 };
 
@@ -41,6 +44,14 @@ struct EditInputs {
   std::optional<Sym<int64_t>> rax, orig_rax;
 };
 EditInputs& edit_inputs();
+
+// The words read_registers reads (rax, then orig_rax), as expressions: while one is installed,
+// Symbolic::observed appends each to it and leaves 0 in the trace line, instead of forking on the
+// value (a read of all 64-bit values would be 2^64 paths).
+struct ReadWords {
+  std::vector<Sym<int64_t>> words;
+};
+ReadWords*& read_words();
 
 // How rules may be mutated while paths are enumerated.
 struct MutationMode {

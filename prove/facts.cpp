@@ -1,8 +1,10 @@
 #include "prove/facts.hpp"
 
+#include "engine/counterexample.hpp"
 #include "engine/models.hpp"
 #include "model/fingerprint.hpp"
 #include "model/linux/x86_64/arch.hpp"
+#include "prove/paths.hpp"
 #include "prove/relation.hpp"
 
 #include <chrono>
@@ -29,7 +31,7 @@ struct Fact {
   FactInfo info;
   // The moves from this state the fact is about (none: the state is not one of its cases).
   std::function<std::vector<Move>(const SymModel&, const SymState&)> moves;
-  std::function<Claim(const SymState& from, const SymPath& path)> claim;
+  std::function<Claim(const SymState& from, const Move& move, const SymPath& path)> claim;
   // Symbolic values the moves' edits write (edit_inputs()).
   bool writes_rax = false, writes_orig_rax = false;
 };
@@ -41,27 +43,56 @@ z3::expr lit(bool b) {
   return c().bool_val(b);
 }
 
-// The control parts of the states the explorer reaches at `bound` (the model's states, without
-// the monitors' part), each once.
-std::vector<ConcreteState> reachable_controls(const Profile& profile, int bound) {
+// The states the explorer reaches at `bound` (the model's states, without the monitors' part),
+// each with the edge it was first reached by, and their control parts.
+struct Reached {
+  static constexpr uint32_t kRoot = UINT32_MAX;
+  std::vector<ConcreteState> states;                              // breadth-first order
+  std::vector<std::pair<uint32_t, Label>> parents;                // kRoot for an initial state
+  std::vector<uint32_t> controls;                                 // a state of each control part
+  std::unordered_map<uint64_t, std::vector<uint32_t>> by_control; // its states, shortest first
+
+  std::vector<Label> path_to(uint32_t i) const {
+    std::vector<Label> out;
+    for (; parents[i].first != kRoot; i = parents[i].first) out.push_back(parents[i].second);
+    return {out.rbegin(), out.rend()};
+  }
+  static uint64_t control_key(const ConcreteState& s) {
+    const ConcreteState control = control_part(s);
+    return fingerprint(&control, sizeof control);
+  }
+};
+
+Profile at_bound(const Profile& profile, int bound) {
   Profile p = profile;
   p.domain.program_bound = bound;
+  return p;
+}
+
+Reached reach(const Profile& profile, int bound) {
+  const Profile p = at_bound(profile, bound);
   const LinuxX86Model model(p, std::nullopt, p.domain.handler);
   const MonitoredModel<LinuxX86Model> monitored(model, false);
   using CS = MonitoredModel<LinuxX86Model>::State;
-  std::unordered_set<uint64_t> seen, seen_control;
-  std::vector<ConcreteState> queue, out;
+  Reached out;
+  std::unordered_set<uint64_t> seen;
   for (const CS& s : monitored.initial_states())
-    if (seen.insert(fingerprint(&s.s, sizeof s.s)).second) queue.push_back(s.s);
-  for (size_t i = 0; i < queue.size(); ++i) {
+    if (seen.insert(fingerprint(&s.s, sizeof s.s)).second) {
+      out.states.push_back(s.s);
+      out.parents.emplace_back(Reached::kRoot, Label{});
+    }
+  for (size_t i = 0; i < out.states.size(); ++i) {
     CS s;
-    s.s = queue[i];
-    auto emit = [&](const Label&, const CS& next, Violations, uint8_t) {
-      if (seen.insert(fingerprint(&next.s, sizeof next.s)).second) queue.push_back(next.s);
+    s.s = out.states[i];
+    auto emit = [&](const Label& l, const CS& next, Violations, uint8_t) {
+      if (!seen.insert(fingerprint(&next.s, sizeof next.s)).second) return;
+      out.states.push_back(next.s);
+      out.parents.emplace_back(static_cast<uint32_t>(i), l);
     };
     monitored.expand(s, emit);
-    const ConcreteState control = control_part(s.s);
-    if (seen_control.insert(fingerprint(&control, sizeof control)).second) out.push_back(s.s);
+    auto& same = out.by_control[Reached::control_key(s.s)];
+    if (same.empty()) out.controls.push_back(static_cast<uint32_t>(i));
+    same.push_back(static_cast<uint32_t>(i));
   }
   return out;
 }
@@ -79,9 +110,16 @@ std::vector<Move> resumes(const SymModel& m, const SymState& s, std::vector<Requ
     Action a;
     a.request = r;
     a.edits = edits;
-    Peek peeks[2];
-    const size_t n = m.peeks_for(s, a, peeks);
-    for (size_t i = 0; i < n; ++i) out.push_back(Move{a, peeks[i], {}});
+    // Where the edits go may depend on the registers (variant-write-restored-when-next asks
+    // whether orig_rax is rt_sigreturn's), so the peeks are those of every path.
+    std::set<Peek> peeks;
+    PathEnumerator paths;
+    paths.run([&] {
+      Peek some[2];
+      const size_t n = m.peeks_for(s, a, some);
+      peeks.insert(some, some + n);
+    });
+    for (Peek peek : peeks) out.push_back(Move{a, peek, {}});
   }
   return out;
 }
@@ -126,7 +164,7 @@ const std::vector<Fact>& facts() {
         [](const SymModel& m, const SymState& s) {
           return resumes(m, s, {Request::singlestep, Request::sysemu_singlestep});
         },
-        [](const SymState& from, const SymPath& p) {
+        [](const SymState& from, const Move&, const SymPath& p) {
           return Claim{lit(p.events.step_armed && frame_goes_on(p) && p.next.phase == Phase::user),
                        without_tf(p.next.regs.rflags) == without_tf(from.regs.rflags) &&
                            tf_of(p.next.regs.rflags)};
@@ -138,7 +176,7 @@ const std::vector<Fact>& facts() {
         [](const SymModel& m, const SymState& s) {
           return resumes(m, s, {Request::cont, Request::syscall, Request::sysemu});
         },
-        [](const SymState& from, const SymPath& p) {
+        [](const SymState& from, const Move&, const SymPath& p) {
           const bool forced = from.work & work::forced_tf;
           const z3::expr own_tf = forced ? lit(false) : tf_of(from.regs.rflags);
           return Claim{lit(frame_goes_on(p) && p.next.phase == Phase::user),
@@ -158,7 +196,7 @@ const std::vector<Fact>& facts() {
           }
           return out;
         },
-        [](const SymState&, const SymPath& p) {
+        [](const SymState&, const Move&, const SymPath& p) {
           return Claim{lit(true), lit(!p.events.kernel_tf)};
         }});
     const auto entry_stop_with_orig_rax = [](const SymModel& m, const SymState& s) {
@@ -168,7 +206,7 @@ const std::vector<Fact>& facts() {
     f.push_back(Fact{{"orig-rax-minus-1-skips",
                       "orig_rax written -1 at syscall entry: no syscall runs and rax is kept"},
                      entry_stop_with_orig_rax,
-                     [](const SymState& from, const SymPath& p) {
+                     [](const SymState& from, const Move&, const SymPath& p) {
                        return Claim{nr_is(input_orig_rax(), -1) && lit(frame_goes_on(p)),
                                     lit(!p.events.syscall_ran) &&
                                         p.next.regs.rax.expr() == from.regs.rax.expr()};
@@ -180,7 +218,7 @@ const std::vector<Fact>& facts() {
          "orig_rax written an invalid number (below -1, or 512 up to the x32 bit) gives -ENOSYS "
          "(unless SYSEMU skips the syscall)"},
         entry_stop_with_orig_rax,
-        [](const SymState& from, const SymPath& p) {
+        [](const SymState& from, const Move&, const SymPath& p) {
           const z3::expr nr = dispatch_nr(input_orig_rax());
           const z3::expr invalid = z3::slt(nr, c().bv_val(-1, 32)) ||
                                    (z3::sge(nr, c().bv_val(syscalls::kFirstInvalid, 32)) &&
@@ -194,7 +232,7 @@ const std::vector<Fact>& facts() {
                       "the syscall is orig_rax's low 32 bits: any orig_rax whose low half is "
                       "getpid's number runs getpid (unless SYSEMU skips it)"},
                      entry_stop_with_orig_rax,
-                     [](const SymState& from, const SymPath& p) {
+                     [](const SymState& from, const Move&, const SymPath& p) {
                        return Claim{nr_is(input_orig_rax(), nr::getpid) &&
                                         lit(frame_goes_on(p) && !emulated(from)),
                                     p.next.regs.rax.expr() == c().bv_val(kPidToken, 64)};
@@ -208,12 +246,49 @@ const std::vector<Fact>& facts() {
              [](const SymModel& m, const SymState& s) {
                return resumes(m, s, {Request::cont, Request::singlestep}, {Edit{Reg::rax, 0, {}}});
              },
-             [](const SymState&, const SymPath& p) {
+             [](const SymState&, const Move&, const SymPath& p) {
                return Claim{lit(frame_goes_on(p) && !p.events.syscall_ran),
                             p.next.regs.rax.expr() == input_rax().expr()};
              },
              true,
              false});
+    f.push_back(Fact{
+        {"getregs-after-setregs",
+         "GETREGS after SETREGS at any stop reads the rax, orig_rax and TF written and the other "
+         "RFLAGS bits as they were; the TF the tracee runs with differs from the one read only "
+         "while the debugger's own TF is kept (TIF_FORCED_TF; ptrace.c get_flags, set_flags)"},
+        [](const SymModel&, const SymState& s) {
+          std::vector<Move> out;
+          if (!stopped(s)) return out;
+          // The agent's register write: GETREGS, the edits, SETREGS (tf= flips TF in what it
+          // read); then a GETREGS at the same stop.
+          for (int tf : {0, 1}) {
+            Action a;
+            a.edits = {Edit{Reg::orig_rax, 0, {}}, Edit{Reg::rax, 0, {}}, Edit{Reg::tf, tf, {}}};
+            Move m{a, Peek::unknown, {}};
+            m.read_back = true;
+            out.push_back(m);
+          }
+          return out;
+        },
+        [](const SymState& from, const Move& move, const SymPath& p) {
+          const Reading& read = *p.read;
+          if (read.words.size() != 2) return Claim{lit(true), lit(false)}; // rax, orig_rax
+          const bool tf_written = move.action->edits.back().value != 0;
+          const auto flag_kept = [&](uint64_t bit, bool read_bit) {
+            return ((from.regs.rflags & bit).expr() != c().bv_val(0, 64)) == lit(read_bit);
+          };
+          const bool forced_after = p.next.work & work::forced_tf;
+          return Claim{lit(true),
+                       read.words[0].expr() == input_rax().expr() &&
+                           read.words[1].expr() == input_orig_rax().expr() &&
+                           lit(read.line.tf == tf_written) && flag_kept(x86::ZF, read.line.zf) &&
+                           flag_kept(x86::CF, read.line.cf) &&
+                           without_tf(p.next.regs.rflags) == without_tf(from.regs.rflags) &&
+                           (tf_of(p.next.regs.rflags) == lit(tf_written) || lit(forced_after))};
+        },
+        true,
+        true});
     return f;
   }();
   return kFacts;
@@ -264,6 +339,52 @@ std::optional<std::string> unsupported(const Profile& p) {
          "': only the x86_64 Linux layers are generic over the value domain (prove/README.md)";
 }
 
+namespace {
+
+// The counterexample as a scenario: the explorer's path to a reached state whose registers are
+// the counterexample's, then the move with the values it writes. nullopt, with `why`, when no
+// reached state has those registers.
+std::optional<Scenario> replayable(const Profile& p, int bound, const Reached& reached,
+                                   const ConcreteState& start, uint32_t index, const Move& move,
+                                   const z3::model& m, std::string& why) {
+  const Profile at = at_bound(p, bound);
+  const LinuxX86Model model(at, std::nullopt, at.domain.handler);
+  const std::vector<Label> path = reached.path_to(index);
+  uint32_t root = index;
+  while (reached.parents[root].first != Reached::kRoot) root = reached.parents[root].first;
+  Scenario sc = build_counterexample(model, model.tracer_domain(),
+                                     reached.states[root].tracesysgood != 0, path);
+  if (move.action) {
+    Action a = *move.action;
+    for (Edit& e : a.edits) {
+      uint64_t v = 0;
+      if (e.reg == Reg::rax) m.eval(input_rax().expr(), true).is_numeral_u64(v);
+      if (e.reg == Reg::orig_rax) m.eval(input_orig_rax().expr(), true).is_numeral_u64(v);
+      if (e.reg == Reg::rax || e.reg == Reg::orig_rax) e.value = static_cast<int64_t>(v);
+    }
+    sc.actions.push_back(a);
+  } else if (start.pc().space == Loc::Space::program && model.fixed_insn(start.pc()) != move.insn) {
+    // The prover's moves range over the profile's own program bound: an instruction the
+    // explorer at `bound` has not put there. It goes into the program, which moves the exit tail,
+    // so the path must not have run a program instruction before.
+    for (uint32_t i = index; reached.parents[i].first != Reached::kRoot;) {
+      const auto& [parent, label] = reached.parents[i];
+      if (label.who == Label::Who::tracee &&
+          reached.states[parent].pc().space == Loc::Space::program) {
+        why = "the counterexample's instruction is at a program index the explorer's path ran "
+              "another instruction at";
+        return std::nullopt;
+      }
+      i = parent;
+    }
+    sc.program.resize(start.regs.pc, Insn{});
+    sc.program.push_back(move.insn);
+  }
+  return sc;
+}
+
+} // namespace
+
 FactResult prove_fact(const Profile& p, std::string_view name, int bound) {
   const auto start = Clock::now();
   const Fact* fact = nullptr;
@@ -285,19 +406,20 @@ FactResult prove_fact(const Profile& p, std::string_view name, int bound) {
   // bad: some case has a path whose premise holds and whose claim does not.
   z3::expr_vector bad(c()), applies(c());
   struct Case {
-    ConcreteState control;
+    uint32_t control; // a reached state of this control part
     Move move;
     z3::expr bad;
   };
   std::vector<Case> cases;
-  for (const ConcreteState& control : reachable_controls(p, bound)) {
+  const Reached reached = reach(p, bound);
+  for (const uint32_t control : reached.controls) {
     StateVars vars;
-    const SymState from = symbolic_state(control, "", vars);
+    const SymState from = symbolic_state(reached.states[control], "", vars);
     for (const Move& move : fact->moves(model, from)) {
       z3::expr_vector case_bad(c());
       for (const SymPath& path : symbolic_step(model, from, move, mode)) {
         ++out.paths;
-        const Claim claim = fact->claim(from, path);
+        const Claim claim = fact->claim(from, move, path);
         applies.push_back(path.condition && claim.premise);
         case_bad.push_back(path.condition && claim.premise && !claim.holds);
       }
@@ -334,24 +456,71 @@ FactResult prove_fact(const Profile& p, std::string_view name, int bound) {
   }
   if (result == z3::sat) {
     out.verdict = Verdict::refuted;
-    const z3::model m = solver.get_model();
+    // A counterexample whose registers some reached state has, so that the explorer's path to it
+    // replays it: each refuted case's states in turn, shortest path first (a bounded search).
+    constexpr size_t kMaxTries = 2000;
+    size_t tries = 0;
+    std::optional<z3::model> model_found;
+    const Case* refuted = nullptr;
+    uint32_t start_state = 0;
+    z3::solver pick(c());
+    const z3::model any = solver.get_model();
+    // The rules as written plus `more` (expr_vector copies share their vector: each is new).
+    const auto with = [&](const std::vector<z3::expr>& more) {
+      z3::expr_vector v(c());
+      for (const z3::expr& e : assumptions) v.push_back(e);
+      for (const z3::expr& e : more) v.push_back(e);
+      return v;
+    };
     for (const Case& k : cases) {
-      if (!m.eval(k.bad, true).is_true()) continue;
-      out.from = describe_state(k.control);
-      out.move = describe_move(k.move);
+      if (refuted || tries >= kMaxTries) break;
+      if (pick.check(with({k.bad})) != z3::sat) continue;
       StateVars vars;
-      symbolic_state(k.control, "", vars);
-      if (fact->writes_rax) vars.vars.push_back(input_rax().expr());
-      if (fact->writes_orig_rax) vars.vars.push_back(input_orig_rax().expr());
-      for (const z3::expr& v : vars.vars) {
-        uint64_t value = 0;
-        m.eval(v, true).is_numeral_u64(value);
-        const std::string n = v.decl().name().str();
-        out.counterexample[n] = hex(value);
-        if ((n == "rflags" || n == "saved.rflags" || n == "stack_top") && (value & ~x86::kTracked))
-          out.alphabet_writes_it = false;
+      symbolic_state(reached.states[k.control], "", vars);
+      for (uint32_t i : reached.by_control.at(Reached::control_key(reached.states[k.control]))) {
+        if (++tries > kMaxTries) break;
+        std::vector<z3::expr> data{k.bad};
+        const z3::expr_vector values = data_values(reached.states[i]);
+        for (unsigned v = 0; v < vars.vars.size(); ++v) data.push_back(vars.vars[v] == values[v]);
+        if (pick.check(with(data)) != z3::sat) continue;
+        model_found = pick.get_model();
+        refuted = &k;
+        start_state = i;
+        break;
       }
-      break;
+    }
+    const z3::model m = model_found ? *model_found : any;
+    const Case* shown = refuted;
+    for (const Case& k : cases)
+      if (!shown && m.eval(k.bad, true).is_true()) shown = &k;
+    if (!shown) return finish(); // cannot happen: the model satisfies some case's `bad`
+    const ConcreteState& control = reached.states[shown->control];
+    out.from = describe_state(refuted ? reached.states[start_state] : control);
+    out.move = describe_move(shown->move);
+    StateVars vars;
+    symbolic_state(control, "", vars);
+    if (fact->writes_rax) vars.vars.push_back(input_rax().expr());
+    if (fact->writes_orig_rax) vars.vars.push_back(input_orig_rax().expr());
+    for (const z3::expr& v : vars.vars) {
+      uint64_t value = 0;
+      m.eval(v, true).is_numeral_u64(value);
+      const std::string n = v.decl().name().str();
+      out.counterexample[n] = hex(value);
+      if ((n == "rflags" || n == "saved.rflags" || n == "stack_top") && (value & ~x86::kTracked))
+        out.alphabet_writes_it = false;
+    }
+    if (shown->move.read_back) {
+      out.scenario_note = "a register read at the stop after the write: a scenario reads the "
+                          "registers only at the next stop";
+    } else if (!refuted) {
+      out.scenario_note = "no state the explorer reaches at bound " + std::to_string(bound) +
+                          " has these register values (searched " + std::to_string(tries) +
+                          " states)";
+    } else {
+      const auto sc = replayable(p, bound, reached, reached.states[start_state], start_state,
+                                 shown->move, m, out.scenario_note);
+      if (sc) out.scenario = format_scenario(*sc);
+      out.alphabet_writes_it = true; // the path's own registers, which the alphabet wrote
     }
     return finish();
   }

@@ -34,6 +34,9 @@ struct FactResult {
   std::string from, move;
   std::map<std::string, std::string> counterexample;
   bool alphabet_writes_it = true; // whether the scenario alphabet can write those values
+  // refuted: the counterexample as a scenario (docs/scenario-format.md) that `ptmc run` replays,
+  // or why there is none.
+  std::string scenario, scenario_note;
 };
 
 // Why `prove` cannot decide facts of this profile, or nullopt.

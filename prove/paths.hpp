@@ -75,15 +75,21 @@ private:
   bool backtrack();
   void record(const z3::expr& literal, bool to_solver = true);
   bool feasible(const z3::expr& literal);
+  // Makes the solver's scopes hold exactly the path's data conditions (solver_path_), popping
+  // only where the two differ: a replayed path asks the solver nothing until a new fork.
+  void sync_solver();
 
   z3::solver& solver_; // the thread's, in a scope of its own
   size_t max_paths_;
+  unsigned assumption_id_ = 0; // 0: none, else the assumption's id + 1
+  std::optional<z3::expr> assumption_alive_;
   std::vector<Decision> script_;
   size_t next_ = 0; // the next decision of the script to replay
   std::vector<z3::expr> literals_;
+  std::vector<z3::expr> solver_path_;        // the data conditions of literals_, in order
+  std::vector<z3::expr> pushed_;             // what the solver's scopes hold, one literal each
   std::unordered_map<unsigned, bool> known_; // condition id -> its value on this path
   std::optional<RuleId> mutation_;
-  unsigned scopes_ = 0;
 };
 
 } // namespace ptmc::prove

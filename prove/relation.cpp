@@ -3,6 +3,7 @@
 #include "prove/paths.hpp"
 
 #include <cstring>
+#include <utility>
 
 namespace ptmc::prove {
 
@@ -170,9 +171,22 @@ std::vector<SymPath> symbolic_step(const SymModel& m, const SymState& from, cons
   paths.run([&] {
     SymRules rules(mode);
     Events ev;
+    if (move.read_back) {
+      ReadWords words;
+      const struct Install {
+        ReadWords* saved;
+        ~Install() { read_words() = saved; }
+      } install{std::exchange(read_words(), &words)};
+      SymState next = m.write_registers(from, move.action->edits, rules);
+      const TraceLine line = m.observe(next, rules);
+      out.push_back(SymPath{paths.condition(), std::move(next), ev, rules.fired(), paths.mutation(),
+                            Reading{line, std::move(words.words)}});
+      return;
+    }
     SymState next = move.action ? m.resume(from, *move.action, move.peek, rules, ev)
                                 : m.execute(from, move.insn, rules, ev);
-    out.push_back(SymPath{paths.condition(), std::move(next), ev, rules.fired(), paths.mutation()});
+    out.push_back(
+        SymPath{paths.condition(), std::move(next), ev, rules.fired(), paths.mutation(), {}});
   });
   return out;
 }

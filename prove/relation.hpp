@@ -45,6 +45,13 @@ ConcreteState control_part(const ConcreteState& s);
 // The values of the domain's registers in `s`, in the order of symbolic_state's variables.
 z3::expr_vector data_values(const ConcreteState& s);
 
+// What a register read at a stop returns on one path: the trace line, with the words
+// read_registers reads (rax, orig_rax) as expressions (ReadWords).
+struct Reading {
+  TraceLine line;
+  std::vector<Sym<int64_t>> words;
+};
+
 // One path of one transition.
 struct SymPath {
   z3::expr condition;
@@ -52,6 +59,7 @@ struct SymPath {
   Events events;
   RuleSet fired;
   std::optional<RuleId> mutation; // literals mode: the rule this path takes mutated
+  std::optional<Reading> read;    // Move::read_back: what the tracer reads after its writes
 };
 
 // One transition's input: a tracer's action with the peek it commits to, or an instruction.
@@ -59,6 +67,8 @@ struct Move {
   std::optional<Action> action;
   Peek peek = Peek::unknown;
   Insn insn{};
+  // Only the action's register writes, then a register read at the same stop (no resume).
+  bool read_back = false;
 };
 Move label_move(const SymModel& m, const SymState& s, const Label& l);
 

@@ -168,6 +168,9 @@ public:
   bool edits_reach_saved(const State& s) const;
 
   State resume(const State& s, const Action& a, Peek peek, Rules& rules, Events& ev) const;
+  // The stop after the tracer's register writes (PTRACE_SETREGS, POKEUSER), before any resume:
+  // the first thing resume does, and what a register read at the same stop then sees.
+  State write_registers(const State& s, const std::vector<Edit>& edits, Rules& rules) const;
   State execute(const State& s, const Insn& insn, Rules& rules, Events& ev) const;
 
   // What the tracer observes at a stop or at the end.

@@ -491,14 +491,21 @@ typename LinuxModel<Arch>::State LinuxModel<Arch>::resume(const State& from, con
 }
 
 template <class Arch>
+typename LinuxModel<Arch>::State LinuxModel<Arch>::write_registers(const State& from,
+                                                                   const std::vector<Edit>& edits,
+                                                                   Rules& r) const {
+  State s = from;
+  // The seed's bug 1 as a delta: writes made at a signal stop land in a frame that is dropped.
+  if (!edits_lost(s)) write_edits(s, edits, /*rip_only=*/false, r);
+  return s;
+}
+
+template <class Arch>
 typename LinuxModel<Arch>::State LinuxModel<Arch>::resume_raw(const State& from, const Action& a,
                                                               Peek peek, Rules& r,
                                                               Events& ev) const {
-  State s = from;
-  // The seed's bug 1 as a delta: writes made at a signal stop land in a frame that is dropped.
-  const bool lost = edits_lost(s);
-  if (!a.edits.empty() && lost) ev.writes_lost = true;
-  if (!lost) write_edits(s, a.edits, /*rip_only=*/false, r);
+  if (!a.edits.empty() && edits_lost(from)) ev.writes_lost = true;
+  State s = write_registers(from, a.edits, r);
   const int sig = a.pass ? pass_signal(from, r) : a.signal;
   if (track_last_request_) s.last_request = static_cast<uint8_t>(a.request);
 

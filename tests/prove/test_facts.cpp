@@ -53,7 +53,8 @@ TEST(SeededBugs, AreRefutedWithRegisterValues) {
     const char* fact;
   } kCases[] = {{"bug-rflags-assign", "arm-step-changes-only-tf"},
                 {"bug-no-fmask", "syscall-entry-clears-tf"},
-                {"bug-signal-frame", "written-rax-persists"}};
+                {"bug-signal-frame", "written-rax-persists"},
+                {"bug-signal-frame", "getregs-after-setregs"}};
   for (const auto& k : kCases) {
     const FactResult r = prove_fact(*find_profile(k.profile), k.fact, kBound);
     EXPECT_EQ(r.verdict, Verdict::refuted) << k.profile << " " << k.fact << ": " << r.reason;
