@@ -36,8 +36,13 @@ Violations monitor_step(const CheckState<typename Model::State>& pre, const Trac
     if (b.dead()) {
       m.step_armed = 0;
     } else if (b.phase == Phase::stopped) {
+      // A SIGTRAP stop is the step's own unless its si_code is SI_KERNEL: that one was queued by
+      // send_sig (a signal the tracer gave when resuming a syscall stop, include/linux/
+      // ptrace.h ptrace_report_syscall) or raised by int3 (arch/x86/kernel/traps.c do_int3_user),
+      // never by a step, which reports TRAP_TRACE, TRAP_BRKPT or (arm64's syscall exit) SI_USER.
       const bool other_signal = b.why == StopWhy::handler_notify ||
-                                (b.why == StopWhy::signal_delivery && b.stop_sig != sig::trap);
+                                (b.why == StopWhy::signal_delivery &&
+                                 (b.stop_sig != sig::trap || b.stop_code == code::si_kernel));
       int counted = m.retired;
       if (b.why == StopWhy::syscall_enter) ++counted; // the syscall, reached
       if (!m.signal_first && !other_signal && counted != 1)

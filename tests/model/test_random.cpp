@@ -112,6 +112,28 @@ RC_GTEST_PROP(RandomScenarios, Aarch64RunsAreDeterministicAndWellFormed, ()) {
   deterministic_and_well_formed(*find_profile("linux-aarch64"));
 }
 
+TEST(StepGranularity, ASigtrapSentAtASyscallStopIsASignalStoppedFor) {
+  // Found by LinuxViolatesOnlyItsDocumentedQuirks: SIGTRAP given when resuming a syscall stop is
+  // queued by send_sig (SI_KERNEL), and the single-step that follows stops for it before any
+  // instruction runs. The host kernel (6.18) gives the same trace; the definition exempts a stop
+  // for a signal, which the monitor had taken for the step's own trap.
+  const Profile& linux = *find_profile("linux-x86_64");
+  const ParseResult parsed = parse_scenario("ptmc-scenario 1\nprofile linux-x86_64\n"
+                                            "program:\n  nr write\n  setz\n"
+                                            "handler:\n  nop\n"
+                                            "actions:\n  sysemu sig=pass\n  syscall sig=SIGTRAP\n"
+                                            "  singlestep sig=SIGUSR2\n",
+                                            "sigtrap-at-syscall-stop");
+  ASSERT_TRUE(parsed.scenario.has_value());
+  const Scenario& s = *parsed.scenario;
+  const ModelRun run = run_on_model(s, linux);
+  ASSERT_FALSE(run.error.has_value());
+  ASSERT_GE(run.trace.size(), 4u);
+  EXPECT_EQ(run.trace[3].kind, StopKind::breakpoint); // the stop for the sent SIGTRAP
+  for (const auto& v : run.violations)
+    EXPECT_NE(v.property, PropertyId::step_granularity) << format_scenario(s);
+}
+
 TEST(SeededBug, RflagsAssignmentChangesTheTraceOfASteppedSetz) {
   // The runner must tell the seeded rflags bug from Linux on a stepped setz (ZF is set at the
   // start, so Linux stores rbx = 1 and the bug 0). A fixed case, not a random property.
