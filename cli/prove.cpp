@@ -6,6 +6,7 @@
 #include "kernel/subprocess.hpp"
 #include "model/profile.hpp"
 #include "prove/facts.hpp"
+#include "prove/induction.hpp"
 #include "report/recorded_data.hpp"
 
 #include <boost/program_options.hpp>
@@ -33,6 +34,24 @@ json to_json(const prove::FactResult& r) {
     j["move"] = r.move;
     j["counterexample"] = r.counterexample;
     j["alphabet_writes_it"] = r.alphabet_writes_it;
+  }
+  return j;
+}
+
+json to_json(const prove::ProtocolResult& r) {
+  json j = {{"property", r.property},     {"verdict", prove::verdict_name(r.verdict)},
+            {"seconds", r.seconds},       {"kind", "protocol"},
+            {"controls", r.controls},     {"paths", r.paths},
+            {"bmc_states", r.bmc_states}, {"bmc_depth", r.bmc_depth},
+            {"invariants", r.invariants}};
+  if (!r.reason.empty()) j["reason"] = r.reason;
+  if (r.verdict == prove::Verdict::proved) {
+    j["core"] = r.core;
+    j["k"] = r.k;
+  }
+  if (r.verdict == prove::Verdict::refuted && !r.scenario.empty()) {
+    j["scenario"] = r.scenario;
+    j["steps"] = r.steps;
   }
   return j;
 }
@@ -100,6 +119,12 @@ int cmd_prove(const Args& args) {
 
   if (vm.count("list")) {
     for (const auto& f : prove::register_facts()) fmt::print("{:<26} {}\n", f.name, f.statement);
+    for (PropertyId id : prove::protocol_properties())
+      fmt::print("{:<26} (protocol, by induction) {}\n", property_info(id).name,
+                 property_info(id).meaning);
+    for (const auto& i : prove::strengthening_invariants())
+      fmt::print("{:<26} (strengthening invariant, proved with the properties that use it) {}\n",
+                 i.name, i.statement);
     return kOk;
   }
   const std::string name = vm["profile"].as<std::string>();
@@ -121,10 +146,12 @@ int cmd_prove(const Args& args) {
     const std::string f = vm["property"].as<std::string>();
     bool known = false;
     for (const auto& info : prove::register_facts()) known = known || info.name == f;
+    known = known || prove::is_protocol_property(f);
     if (!known) throw UsageError("unknown property '" + f + "' (see 'ptmc prove --list')");
     facts.push_back(f);
   } else {
     for (const auto& info : prove::register_facts()) facts.emplace_back(info.name);
+    for (PropertyId id : prove::protocol_properties()) facts.emplace_back(property_info(id).name);
   }
   const double timeout = vm["timeout"].as<double>();
   if (!(timeout > 0)) throw UsageError("--timeout must be positive");
@@ -133,7 +160,9 @@ int cmd_prove(const Args& args) {
 
   if (vm.count("child")) {
     for (const auto& f : facts)
-      fmt::print("{}\n", to_json(prove::prove_fact(profile, f, bound)).dump());
+      fmt::print("{}\n", prove::is_protocol_property(f)
+                             ? to_json(prove::prove_protocol(profile, f)).dump()
+                             : to_json(prove::prove_fact(profile, f, bound)).dump());
     return kOk;
   }
 
@@ -154,8 +183,9 @@ int cmd_prove(const Args& args) {
   if (vm.count("json")) {
     fmt::print("{}\n", all.dump(2));
   } else {
-    fmt::print("prove {}{}: register facts for all 64-bit values\n", name,
-               mutant.empty() ? "" : " (mutant " + mutant + ")");
+    fmt::print("prove {}{}: register facts for all 64-bit values; protocol properties for "
+               "programs of any length\n",
+               name, mutant.empty() ? "" : " (mutant " + mutant + ")");
     for (const json& r : results) {
       fmt::print("  {:<8} {:<26} {:.3f} s\n", r["verdict"].get<std::string>(),
                  r["property"].get<std::string>(), r["seconds"].get<double>());
@@ -174,6 +204,25 @@ int cmd_prove(const Args& args) {
         else
           fmt::print("           (register values the scenario alphabet cannot write: it sets "
                      "only the RFLAGS bits CF, ZF, TF, IF and bit 1)\n");
+      }
+      if (r.contains("scenario")) {
+        fmt::print("           counterexample ({} steps from the initial stop; `ptmc run` "
+                   "replays it):\n",
+                   r["steps"].get<int>());
+        std::string text = r["scenario"].get<std::string>();
+        for (size_t at = 0; at < text.size();) {
+          const size_t end = text.find('\n', at);
+          fmt::print("             {}\n", text.substr(at, end - at));
+          at = end == std::string::npos ? text.size() : end + 1;
+        }
+      }
+      if (r.contains("k") && r.contains("invariants")) {
+        std::string invs;
+        for (const auto& i : r["invariants"])
+          invs += (invs.empty() ? "" : ", ") + i.get<std::string>();
+        fmt::print("           by induction, k = {}, over {} abstract control parts{}\n",
+                   r["k"].get<int>(), r["controls"].get<size_t>(),
+                   invs.empty() ? "" : ", with the invariants " + invs);
       }
       if (vm.count("explain") && r.contains("core")) {
         std::string core;

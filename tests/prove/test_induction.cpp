@@ -1,0 +1,154 @@
+// The abstraction that frees rip from the program bound, checked against the explicit model;
+// the protocol properties proved by induction for linux-x86_64; each seeded bug refuted with a
+// scenario that the model replays into the violation (prove/README.md, "Programs of any length").
+#include "engine/models.hpp"
+#include "engine/runner.hpp"
+#include "model/fingerprint.hpp"
+#include "prove/abstraction.hpp"
+#include "prove/induction.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <unordered_set>
+
+namespace ptmc::prove {
+namespace {
+
+const Profile& linux_profile() {
+  return *find_profile("linux-x86_64");
+}
+
+uint64_t key(const AbstractState& s) {
+  return fingerprint(&s, sizeof s);
+}
+
+// Every initial state of the explorer at `bound`, abstracted, is an initial state of the abstract
+// model, and each transition the explorer takes from each state it reaches, abstracted, is one
+// of the abstract model's transitions under the same label (so, by induction, every state it
+// reaches abstracts to one the abstract model reaches); the symbolic control fixpoint holds the
+// control part of every one of them.
+void check_abstraction(int bound, const std::unordered_set<uint64_t>* controls) {
+  Profile concrete = linux_profile();
+  concrete.domain.program_bound = bound;
+  const LinuxX86Model model(concrete, std::nullopt, concrete.domain.handler);
+  const MonitoredModel<LinuxX86Model> explorer(model, false);
+  Profile abstract_profile = linux_profile();
+  abstract_profile.domain.program_bound = kAbstractBound;
+  const LinuxX86Model abstract_model(abstract_profile, std::nullopt,
+                                     abstract_profile.domain.handler);
+  const MonitoredModel<LinuxX86Model> abstract_explorer(abstract_model, false);
+  const auto alpha = [&](AbstractState s) {
+    s.s = abstract_state(s.s, static_cast<size_t>(bound));
+    return s;
+  };
+
+  std::unordered_set<uint64_t> initial;
+  for (const AbstractState& s : abstract_initial_states(linux_profile())) initial.insert(key(s));
+  std::unordered_set<uint64_t> seen;
+  std::vector<AbstractState> queue;
+  size_t transitions = 0, failures = 0;
+  for (const AbstractState& s : explorer.initial_states()) {
+    if (!initial.count(key(alpha(s))) && failures++ < 5)
+      ADD_FAILURE() << "bound " << bound << ": an initial state is not an abstract one";
+    if (seen.insert(key(s)).second) queue.push_back(s);
+  }
+  for (size_t i = 0; i < queue.size(); ++i) {
+    const AbstractState a = alpha(queue[i]);
+    AbstractState control = control_of(a);
+    control.m = monitor_for(control.m, PropertyId::kernel_mode_tf);
+    if (controls && !controls->count(key(control)) && failures++ < 5)
+      ADD_FAILURE() << "bound " << bound << ": state " << i
+                    << "'s control part is not in the symbolic fixpoint";
+    auto emit = [&](const Label& l, const AbstractState& next, Violations, uint8_t) {
+      ++transitions;
+      if (seen.insert(key(next)).second) queue.push_back(next);
+      AbstractState abstract_next;
+      if (l.who == Label::Who::tracer)
+        abstract_explorer.step_tracer(a, abstract_model.tracer_domain()[l.index], l.peek,
+                                      abstract_next);
+      else
+        abstract_explorer.step_tracee(a, l.index, abstract_next);
+      const AbstractState want = alpha(next);
+      bool matched = false;
+      std::string differs;
+      for (const AbstractState& w : widen(abstract_next)) {
+        matched = matched || key(w) == key(want);
+        const auto* x = reinterpret_cast<const unsigned char*>(&w);
+        const auto* y = reinterpret_cast<const unsigned char*>(&want);
+        for (size_t b = 0; b < sizeof w; ++b)
+          if (x[b] != y[b]) differs += " byte " + std::to_string(b);
+      }
+      if (!matched && failures++ < 5)
+        ADD_FAILURE() << "bound " << bound << ": a transition from state " << i
+                      << " has no abstract counterpart (differs at" << differs << ")";
+    };
+    const AbstractState from = queue[i]; // emit may grow the queue
+    explorer.expand(from, emit);
+  }
+  EXPECT_EQ(failures, 0u);
+  std::printf("bound %d: %zu states, %zu transitions, all abstracted into the abstract model\n",
+              bound, queue.size(), transitions);
+}
+
+// The symbolic control fixpoint takes minutes (prove/README.md): the tests that need it run in
+// scripts/nightly.sh (prove_induction), which sets this variable.
+bool heavy_runs() {
+  return std::getenv("PTMC_PROVE_INDUCTION") != nullptr;
+}
+
+TEST(Abstraction, CoversTheExplorersStatesAndTransitions) {
+  for (int bound : {0, 1, 2}) check_abstraction(bound, nullptr);
+}
+
+TEST(Abstraction, ControlFixpointHoldsEveryAbstractedState) {
+  if (!heavy_runs()) GTEST_SKIP() << "nightly (PTMC_PROVE_INDUCTION=1): minutes";
+  const auto controls = abstract_controls(linux_profile(), PropertyId::kernel_mode_tf);
+  std::unordered_set<uint64_t> control_keys;
+  for (const AbstractState& s : controls) control_keys.insert(key(s));
+  std::printf("abstract model: %zu control parts with the data free\n", controls.size());
+  for (int bound : {0, 1, 2}) check_abstraction(bound, &control_keys);
+}
+
+// Each seeded bug breaks a protocol property; the base case finds the violation from the
+// initial stop and prints a scenario, which the model's runner (what `ptmc run` does) replays
+// into a violation of that same property.
+TEST(Protocol, SeededBugsRefutedWithReplayableScenarios) {
+  const struct {
+    const char* profile;
+    PropertyId property;
+  } kCases[] = {{"bug-no-fmask", PropertyId::kernel_mode_tf},
+                {"bug-signal-frame", PropertyId::register_write_persistence}};
+  for (const auto& k : kCases) {
+    const std::string name(property_info(k.property).name);
+    const ProtocolResult r = prove_protocol(*find_profile(k.profile), name);
+    ASSERT_EQ(r.verdict, Verdict::refuted) << k.profile << " " << name << ": " << r.reason;
+    const ParseResult parsed = parse_scenario(r.scenario, "counterexample");
+    ASSERT_TRUE(parsed.scenario) << r.scenario;
+    const ModelRun run = run_on_model(*parsed.scenario, *find_profile(k.profile));
+    ASSERT_FALSE(run.error) << *run.error;
+    bool shown = false;
+    for (const RunViolation& v : run.violations) shown = shown || v.property == k.property;
+    EXPECT_TRUE(shown) << k.profile << ": the replay does not violate " << name << "\n"
+                       << r.scenario;
+    std::printf("%s refutes %s in %d steps (%.2f s)\n", k.profile, name.c_str(), r.steps,
+                r.seconds);
+  }
+}
+
+TEST(Protocol, EventPropertiesProvedForLinux) {
+  if (!heavy_runs()) GTEST_SKIP() << "nightly (PTMC_PROVE_INDUCTION=1): minutes";
+  for (const char* name : {"kernel-mode-tf", "sysemu-never-executes"}) {
+    const ProtocolResult r = prove_protocol(linux_profile(), name);
+    EXPECT_EQ(r.verdict, Verdict::proved) << name << ": " << r.reason;
+    EXPECT_FALSE(r.core.empty()) << name << ": a proof that rests on no rule";
+    std::printf("%s: %.2f s, k=%d, %zu control parts, %zu paths, core:", name, r.seconds, r.k,
+                r.controls, r.paths);
+    for (const auto& c : r.core) std::printf(" %s", c.c_str());
+    std::printf("\n");
+  }
+}
+
+} // namespace
+} // namespace ptmc::prove
