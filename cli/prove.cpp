@@ -66,11 +66,12 @@ std::string self_path() {
 // Runs one fact in a child and returns its result; a child that misses the deadline is killed
 // and the fact is unknown.
 json prove_in_child(const std::string& profile, const std::string& mutant, const std::string& fact,
-                    int bound, double timeout_s) {
+                    int bound, double timeout_s, bool explain) {
   std::vector<std::string> argv = {self_path(),  "prove", "--profile", profile,
                                    "--property", fact,    "--bound",   std::to_string(bound),
                                    "--child"};
   if (!mutant.empty()) argv.insert(argv.end(), {"--mutant", mutant});
+  if (explain) argv.push_back("--explain"); // a protocol proof then enumerates rule literals
   const auto start = std::chrono::steady_clock::now();
   const kernel::ChildResult c = kernel::run_child(argv, timeout_s);
   const double elapsed =
@@ -159,6 +160,8 @@ int cmd_prove(const Args& args) {
   if (bound < 0 || bound > 6) throw UsageError("--bound must be 0 to 6");
 
   if (vm.count("child")) {
+    prove::InductionOptions induction;
+    induction.explain = vm.count("explain") > 0;
     for (const auto& f : facts)
       fmt::print("{}\n", prove::is_protocol_property(f)
                              ? to_json(prove::prove_protocol(profile, f)).dump()
@@ -169,7 +172,7 @@ int cmd_prove(const Args& args) {
   json results = json::array();
   bool refuted = false, unknown = false;
   for (const auto& f : facts) {
-    json r = prove_in_child(name, mutant, f, bound, timeout);
+    json r = prove_in_child(name, mutant, f, bound, timeout, vm.count("explain") > 0);
     refuted = refuted || r["verdict"] == "refuted";
     unknown = unknown || r["verdict"] == "unknown";
     results.push_back(std::move(r));

@@ -40,7 +40,7 @@ struct ProtocolResult {
   std::string reason;
   int k = 1;                           // the induction depth of the step case
   std::vector<std::string> invariants; // the strengthening invariants it proved and used
-  std::vector<std::string> core;       // proved: the rules the minimal unsat core names
+  std::vector<std::string> core;       // proved with `explain`: the rules the minimal core names
   size_t controls = 0;                 // abstract control parts (with the monitor) reachable
   size_t paths = 0;                    // paths of the relation from them
   size_t bmc_states = 0;               // states the base case searched
@@ -53,6 +53,7 @@ struct ProtocolResult {
 struct InductionOptions {
   int bmc_depth = 8;          // the base case: transitions from the initial states
   size_t bmc_states = 400000; // and at most this many abstract states
+  bool explain = false;       // enumerate the rule literals and give the proof's unsat core
 };
 ProtocolResult prove_protocol(const Profile& p, std::string_view property,
                               const InductionOptions& o = {});
