@@ -274,12 +274,16 @@ struct Bmc {
   };
   std::vector<Parent> parents;
   std::optional<size_t> violation; // the state a violating transition reaches
+  size_t spurious = 0;             // violating abstract paths no program takes
   int depth = 0;
 };
 
 // Breadth-first over the abstract relation with the data concrete (the symbolic relation run
 // from constant states: the same code, every condition decided as it is computed).
-Bmc bounded_check(const Profile& profile, PropertyId property, const InductionOptions& o) {
+// `accept` says whether a violating path (ending at the given state) is one a concrete program
+// takes; the search goes on past those it rejects.
+Bmc bounded_check(const Profile& profile, PropertyId property, const InductionOptions& o,
+                  const std::function<bool(const Bmc&, size_t)>& accept) {
   const AbstractModel am(profile);
   const SymModel& model = am.model;
   const MutationMode mode = MutationMode::of(am.p.mutation);
@@ -316,9 +320,12 @@ Bmc bounded_check(const Profile& profile, PropertyId property, const InductionOp
               b.states.push_back(w);
               b.parents.push_back(Bmc::Parent{i, l, depth + 1});
             }
-            b.violation = b.states.size() - 1;
-            b.depth = depth + 1;
-            return b;
+            if (accept(b, b.states.size() - 1)) {
+              b.violation = b.states.size() - 1;
+              b.depth = depth + 1;
+              return b;
+            }
+            ++b.spurious;
           }
         }
       }
@@ -440,19 +447,17 @@ ProtocolResult prove_protocol(const Profile& p, std::string_view name, const Ind
   };
 
   // Base case: a violation within bmc_depth transitions of an initial state refutes.
-  const Bmc bmc = bounded_check(p, *id, o);
+  std::optional<Scenario> scenario;
+  const Bmc bmc = bounded_check(p, *id, o, [&](const Bmc& b, size_t last) {
+    scenario = concretize(p, *id, b, last);
+    return scenario.has_value();
+  });
   out.bmc_states = bmc.states.size();
   out.bmc_depth = bmc.depth;
   if (bmc.violation) {
     out.verdict = Verdict::refuted;
     out.steps = bmc.parents[*bmc.violation].depth;
-    if (const auto sc = concretize(p, *id, bmc, *bmc.violation)) {
-      out.scenario = format_scenario(*sc);
-    } else {
-      out.reason = "the abstract counterexample has no concrete program (the abstraction is "
-                   "coarser than the model here)";
-      out.verdict = Verdict::unknown;
-    }
+    out.scenario = format_scenario(*scenario);
     return finish();
   }
 
@@ -513,8 +518,9 @@ ProtocolResult prove_protocol(const Profile& p, std::string_view name, const Ind
   }
   if (r == z3::sat) {
     out.reason = fmt::format("not 1-inductive with the invariants, and no violation within {} "
-                             "transitions of an initial state ({} abstract states searched)",
-                             bmc.depth, bmc.states.size());
+                             "transitions of an initial state ({} abstract states searched, {} "
+                             "violating abstract paths no program takes)",
+                             bmc.depth, bmc.states.size(), bmc.spurious);
     return finish();
   }
   if (mode.kind == MutationMode::Kind::literals) out.core = minimal_rule_core(solver);

@@ -1,6 +1,7 @@
 // The abstraction that frees rip from the program bound, checked against the explicit model;
 // the protocol properties proved by induction for linux-x86_64; each seeded bug refuted with a
 // scenario that the model replays into the violation (prove/README.md, "Programs of any length").
+#include "engine/check.hpp"
 #include "engine/models.hpp"
 #include "engine/runner.hpp"
 #include "model/fingerprint.hpp"
@@ -135,6 +136,77 @@ TEST(Protocol, SeededBugsRefutedWithReplayableScenarios) {
     std::printf("%s refutes %s in %d steps (%.2f s)\n", k.profile, name.c_str(), r.steps,
                 r.seconds);
   }
+}
+
+// The cross-check, refutation side: for linux-x86_64 and every delta prove supports, each
+// protocol property `check` finds violated at a small bound, prove refutes from the initial
+// state (with a scenario that replays into it). The other side (proved => check finds none)
+// needs the step cases: nightly, in EventPropertiesProvedForLinux.
+// The violations `check` finds in `p` at `bound` among the protocol properties, each refuted by
+// prove from the initial state with a scenario that replays into it; returns how many.
+size_t expect_check_violations_refuted(const Profile& p, int bound) {
+  CheckOptions o;
+  o.bound = bound;
+  o.threads = 1;
+  o.only = protocol_properties();
+  const CheckReport report = check_profile(p, o);
+  size_t refuted = 0;
+  for (const PropertyResult& r : report.results) {
+    if (r.verdict != ptmc::Verdict::violated && r.verdict != ptmc::Verdict::expected_violation)
+      continue;
+    InductionOptions io;
+    io.bmc_depth = static_cast<int>(r.counterexample_length);
+    const std::string name(property_info(r.property).name);
+    const ProtocolResult proof = prove_protocol(p, name, io);
+    EXPECT_EQ(proof.verdict, Verdict::refuted)
+        << p.name << " " << name << ": check finds a violation in " << r.counterexample_length
+        << " transitions; prove: " << proof.reason;
+    if (proof.verdict != Verdict::refuted) continue;
+    ++refuted;
+    EXPECT_LE(proof.steps, static_cast<int>(r.counterexample_length)) << p.name << " " << name;
+    const ParseResult parsed = parse_scenario(proof.scenario, "counterexample");
+    EXPECT_TRUE(parsed.scenario) << proof.scenario;
+    if (!parsed.scenario) continue;
+    const ModelRun run = run_on_model(*parsed.scenario, p);
+    bool shown = false;
+    for (const RunViolation& v : run.violations) shown = shown || v.property == r.property;
+    EXPECT_TRUE(shown) << p.name << ": the replay does not violate " << name;
+  }
+  return refuted;
+}
+
+int bound_from_env(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  return v ? std::atoi(v) : fallback;
+}
+
+TEST(Protocol, CheckViolationsAreRefuted) {
+  const int bound = bound_from_env("PTMC_PROVE_CROSS_BOUND", 1);
+  size_t refuted = 0;
+  for (const Profile& p : profiles())
+    if (!unsupported(p) && p.kernel == "linux")
+      refuted += expect_check_violations_refuted(p, bound);
+  EXPECT_GT(refuted, 0u);
+  std::printf("%zu (profile, property) violations check found at bound %d, each refuted\n", refuted,
+              bound);
+}
+
+// The same for every single-rule mutant of linux-x86_64 (`ptmc mutate`'s): each mutant that
+// check kills by a protocol property, prove refutes too.
+TEST(Protocol, MutantsCheckKillsAreRefuted) {
+  const int bound = bound_from_env("PTMC_PROVE_CROSS_BOUND", 1);
+  size_t mutants = 0, killed = 0, refuted = 0;
+  for (size_t i = 0; i < kRuleCount; ++i) {
+    if (!linux_profile().rules().test(i)) continue;
+    ++mutants;
+    const size_t n = expect_check_violations_refuted(
+        mutant_profile(linux_profile(), static_cast<RuleId>(i)), bound);
+    killed += n > 0;
+    refuted += n;
+  }
+  std::printf("%zu mutants; %zu with a protocol-property violation check finds at bound %d "
+              "(sysemu-step-granularity's expected one counts), %zu violations, each refuted\n",
+              mutants, killed, bound, refuted);
 }
 
 TEST(Protocol, EventPropertiesProvedForLinux) {
