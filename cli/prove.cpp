@@ -103,7 +103,7 @@ int cmd_prove(const Args& args) {
   po::options_description d("ptmc prove --profile P [options]: prove the register facts for all "
                             "64-bit values (prove/README.md)");
   d.add_options()("profile,p", po::value<std::string>()->required(), "the profile")(
-      "property", po::value<std::string>(), "only this fact (see --list)")(
+      "property", po::value<std::string>(), "only this fact or protocol property (see --list)")(
       "mutant", po::value<std::string>(), "prove against the mutant of this rule (ptmc rules)")(
       "bound", po::value<int>()->default_value(prove::kDefaultBound),
       "the facts range over the states the explorer reaches at this program bound, with every "
