@@ -90,12 +90,17 @@ z3::expr tf_set(const Sym<uint64_t>& flags) {
 const std::vector<Invariant>& invariants() {
   static const std::vector<Invariant> kInvariants = [] {
     std::vector<Invariant> v;
+    // Not for every TIF_SINGLESTEP: SYSEMU_SINGLESTEP from the entry stop of a traced
+    // rt_sigreturn runs it, restores RFLAGS from the signal frame, and reports no step at exit
+    // (SYSCALL_EMU is in the work), so user mode goes on with TIF_SINGLESTEP and the frame's TF,
+    // which may be clear (the first version of this invariant; the step case found it).
     v.push_back(Invariant{
-        {"user-step-has-tf",
-         "in user mode with TIF_SINGLESTEP set, TF is set in RFLAGS (step.c enable_single_step "
-         "sets it; nothing that returns to user mode with the flag clears it)"},
+        {"singlestep-has-tf",
+         "in user mode after a PTRACE_SINGLESTEP resume (the monitor's step armed) with "
+         "TIF_SINGLESTEP set, TF is set in RFLAGS (step.c enable_single_step sets it)"},
         [](const SymCheck& s) {
-          if (s.s.phase != Phase::user || !(s.s.work & work::singlestep)) return c().bool_val(true);
+          if (s.s.phase != Phase::user || !(s.s.work & work::singlestep) || s.m.step_armed != 1)
+            return c().bool_val(true);
           return tf_set(s.s.regs.rflags);
         }});
     return v;
@@ -263,6 +268,16 @@ ControlGraph control_fixpoint(const Profile& profile, const std::vector<const In
   return g;
 }
 
+std::string describe_control(const ConcreteState& s) {
+  static const char* const kWhy[] = {"initial stop", "syscall-enter stop", "syscall-exit stop",
+                                     "signal-delivery stop", "handler-notify stop"};
+  const std::string where = s.phase == Phase::stopped ? kWhy[static_cast<int>(s.why)]
+                            : s.phase == Phase::user  ? "user mode"
+                                                      : "the end";
+  return fmt::format("{} at {}{}", where, format_loc(s.pc()),
+                     s.in_handler ? " in the handler" : "");
+}
+
 // ---- The base case: bounded model checking from the initial states --------------------------
 
 struct Bmc {
@@ -413,7 +428,7 @@ std::vector<std::string_view> invariants_for(PropertyId p) {
   switch (p) {
   case PropertyId::step_granularity:
   case PropertyId::sysemu_step_granularity:
-    return {"user-step-has-tf"};
+    return {"singlestep-has-tf"};
   default:
     return {};
   }
@@ -521,6 +536,22 @@ ProtocolResult prove_protocol(const Profile& p, std::string_view name, const Ind
                              "transitions of an initial state ({} abstract states searched, {} "
                              "violating abstract paths no program takes)",
                              bmc.depth, bmc.states.size(), bmc.spurious);
+    // The counterexample to induction: a transition from a reachable control part, with data
+    // meeting the invariants, that breaks the property or an invariant.
+    const z3::model m = solver.get_model();
+    for (unsigned i = 0; i < bad.size(); ++i) {
+      if (!m.eval(bad[i], true).is_true()) continue;
+      const ControlGraph::Edge& e = g.edges[i];
+      const AbstractState& from = g.controls[e.from];
+      const AbstractModel am(p);
+      const Move move = label_move(am.model, constant_state(from.s), e.label);
+      out.reason += fmt::format(
+          "; e.g. from {} (work {:#x}, pending {:#x}, monitor armed {} retired {}) by {}: {}",
+          describe_control(from.s), from.s.work, from.s.pending, from.m.step_armed, from.m.retired,
+          move.action ? format_action(*move.action) : format_insn(move.insn),
+          (e.path.violations & bit(*id)) ? "the property breaks" : "an invariant breaks");
+      break;
+    }
     return finish();
   }
   if (mode.kind == MutationMode::Kind::literals) out.core = minimal_rule_core(solver);
