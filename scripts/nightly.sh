@@ -106,7 +106,8 @@ job_prove_relation() {
 # Issue 10: the protocol properties by induction (minutes each on linux-x86_64; ctest checks
 # the abstraction and the seeded bugs' refutations). The proofs' figures go to reports/data.
 job_prove_induction() {
-  PTMC_PROVE_INDUCTION=1 nice build/tests/prove/test_prove --gtest_filter='Abstraction.*:Protocol.*'
+  PTMC_PROVE_INDUCTION=1 PTMC_PROVE_CROSS_BOUND=2 nice build/tests/prove/test_prove \
+    --gtest_filter='Abstraction.*:Protocol.*'
   mkdir -p reports/data
   nice build/ptmc prove --profile linux-x86_64 --timeout 1800 --record reports/data/prove-induction-linux-x86_64.json || true
 }
