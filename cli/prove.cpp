@@ -7,6 +7,7 @@
 #include "kernel/subprocess.hpp"
 #include "model/profile.hpp"
 #include "prove/facts.hpp"
+#include "prove/induction.hpp"
 #include "report/recorded_data.hpp"
 
 #include <boost/program_options.hpp>
@@ -41,6 +42,24 @@ json to_json(const prove::FactResult& r) {
   return j;
 }
 
+json to_json(const prove::ProtocolResult& r) {
+  json j = {{"property", r.property},     {"verdict", prove::verdict_name(r.verdict)},
+            {"seconds", r.seconds},       {"kind", "protocol"},
+            {"controls", r.controls},     {"paths", r.paths},
+            {"bmc_states", r.bmc_states}, {"bmc_depth", r.bmc_depth},
+            {"invariants", r.invariants}};
+  if (!r.reason.empty()) j["reason"] = r.reason;
+  if (r.verdict == prove::Verdict::proved) {
+    j["core"] = r.core;
+    j["k"] = r.k;
+  }
+  if (r.verdict == prove::Verdict::refuted && !r.scenario.empty()) {
+    j["scenario"] = r.scenario;
+    j["steps"] = r.steps;
+  }
+  return j;
+}
+
 std::string self_path() {
   char buf[4096];
   const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -51,11 +70,12 @@ std::string self_path() {
 // Runs one fact in a child and returns its result; a child that misses the deadline is killed
 // and the fact is unknown.
 json prove_in_child(const std::string& profile, const std::string& mutant, const std::string& fact,
-                    int bound, double timeout_s) {
+                    int bound, double timeout_s, bool explain) {
   std::vector<std::string> argv = {self_path(),  "prove", "--profile", profile,
                                    "--property", fact,    "--bound",   std::to_string(bound),
                                    "--child"};
   if (!mutant.empty()) argv.insert(argv.end(), {"--mutant", mutant});
+  if (explain) argv.push_back("--explain"); // a protocol proof then enumerates rule literals
   const auto start = std::chrono::steady_clock::now();
   const kernel::ChildResult c = kernel::run_child(argv, timeout_s);
   const double elapsed =
@@ -87,7 +107,7 @@ int cmd_prove(const Args& args) {
   po::options_description d("ptmc prove --profile P [options]: prove the register facts for all "
                             "64-bit values (prove/README.md)");
   d.add_options()("profile,p", po::value<std::string>()->required(), "the profile")(
-      "property", po::value<std::string>(), "only this fact (see --list)")(
+      "property", po::value<std::string>(), "only this fact or protocol property (see --list)")(
       "mutant", po::value<std::string>(), "prove against the mutant of this rule (ptmc rules)")(
       "bound", po::value<int>()->default_value(prove::kDefaultBound),
       "the facts range over the states the explorer reaches at this program bound, with every "
@@ -107,6 +127,12 @@ int cmd_prove(const Args& args) {
 
   if (vm.count("list")) {
     for (const auto& f : prove::register_facts()) fmt::print("{:<26} {}\n", f.name, f.statement);
+    for (PropertyId id : prove::protocol_properties())
+      fmt::print("{:<26} (protocol, by induction) {}\n", property_info(id).name,
+                 property_info(id).meaning);
+    for (const auto& i : prove::strengthening_invariants())
+      fmt::print("{:<26} (strengthening invariant, proved with the properties that use it) {}\n",
+                 i.name, i.statement);
     return kOk;
   }
   const std::string name = vm["profile"].as<std::string>();
@@ -128,10 +154,12 @@ int cmd_prove(const Args& args) {
     const std::string f = vm["property"].as<std::string>();
     bool known = false;
     for (const auto& info : prove::register_facts()) known = known || info.name == f;
+    known = known || prove::is_protocol_property(f);
     if (!known) throw UsageError("unknown property '" + f + "' (see 'ptmc prove --list')");
     facts.push_back(f);
   } else {
     for (const auto& info : prove::register_facts()) facts.emplace_back(info.name);
+    for (PropertyId id : prove::protocol_properties()) facts.emplace_back(property_info(id).name);
   }
   const double timeout = vm["timeout"].as<double>();
   if (!(timeout > 0)) throw UsageError("--timeout must be positive");
@@ -139,15 +167,19 @@ int cmd_prove(const Args& args) {
   if (bound < 0 || bound > 6) throw UsageError("--bound must be 0 to 6");
 
   if (vm.count("child")) {
+    prove::InductionOptions induction;
+    induction.explain = vm.count("explain") > 0;
     for (const auto& f : facts)
-      fmt::print("{}\n", to_json(prove::prove_fact(profile, f, bound)).dump());
+      fmt::print("{}\n", prove::is_protocol_property(f)
+                             ? to_json(prove::prove_protocol(profile, f)).dump()
+                             : to_json(prove::prove_fact(profile, f, bound)).dump());
     return kOk;
   }
 
   json results = json::array();
   bool refuted = false, unknown = false;
   for (const auto& f : facts) {
-    json r = prove_in_child(name, mutant, f, bound, timeout);
+    json r = prove_in_child(name, mutant, f, bound, timeout, vm.count("explain") > 0);
     refuted = refuted || r["verdict"] == "refuted";
     unknown = unknown || r["verdict"] == "unknown";
     results.push_back(std::move(r));
@@ -171,8 +203,9 @@ int cmd_prove(const Args& args) {
   if (vm.count("json")) {
     fmt::print("{}\n", all.dump(2));
   } else {
-    fmt::print("prove {}{}: register facts for all 64-bit values\n", name,
-               mutant.empty() ? "" : " (mutant " + mutant + ")");
+    fmt::print("prove {}{}: register facts for all 64-bit values; protocol properties for "
+               "programs of any length\n",
+               name, mutant.empty() ? "" : " (mutant " + mutant + ")");
     for (const json& r : results) {
       fmt::print("  {:<8} {:<26} {:.3f} s\n", r["verdict"].get<std::string>(),
                  r["property"].get<std::string>(), r["seconds"].get<double>());
@@ -196,6 +229,25 @@ int cmd_prove(const Args& args) {
           fmt::print("           (no replayable scenario: {})\n",
                      r.value("scenario_note", std::string("not found")));
         }
+      }
+      if (r.contains("scenario")) {
+        fmt::print("           counterexample ({} steps from the initial stop; `ptmc run` "
+                   "replays it):\n",
+                   r["steps"].get<int>());
+        std::string text = r["scenario"].get<std::string>();
+        for (size_t at = 0; at < text.size();) {
+          const size_t end = text.find('\n', at);
+          fmt::print("             {}\n", text.substr(at, end - at));
+          at = end == std::string::npos ? text.size() : end + 1;
+        }
+      }
+      if (r.contains("k") && r.contains("invariants")) {
+        std::string invs;
+        for (const auto& i : r["invariants"])
+          invs += (invs.empty() ? "" : ", ") + i.get<std::string>();
+        fmt::print("           by induction, k = {}, over {} abstract control parts{}\n",
+                   r["k"].get<int>(), r["controls"].get<size_t>(),
+                   invs.empty() ? "" : ", with the invariants " + invs);
       }
       if (vm.count("explain") && r.contains("core")) {
         std::string core;

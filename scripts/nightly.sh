@@ -2,8 +2,8 @@
 # The long campaigns that do not fit .ci/run's budget. Each writes its figures under reports/.
 # Needs a build with the fuzz targets (scripts/test.sh makes one) and root (the host kernel).
 #
-#   scripts/nightly.sh [JOB...]      JOB: fuzz, soak, redox_refinement, prove_relation, twin, mpi,
-#                                    perf; default: all of them
+#   scripts/nightly.sh [JOB...]      JOB: fuzz, soak, redox_refinement, prove_relation,
+#                                    prove_induction, twin, mpi, perf; default: all of them
 #
 # Developers add their own jobs: a function named job_NAME, and NAME in `all` below.
 set -euo pipefail
@@ -103,6 +103,15 @@ job_prove_relation() {
   PTMC_PROVE_DELTA_BOUND=2 build/tests/prove/test_prove --gtest_filter='*RelationAgrees*'
 }
 
+# Issue 10: the protocol properties by induction (minutes each on linux-x86_64; ctest checks
+# the abstraction and the seeded bugs' refutations). The proofs' figures go to reports/data.
+job_prove_induction() {
+  PTMC_PROVE_INDUCTION=1 PTMC_PROVE_CROSS_BOUND=2 nice build/tests/prove/test_prove \
+    --gtest_filter='Abstraction.*:Protocol.*'
+  mkdir -p reports/data
+  nice build/ptmc prove --profile linux-x86_64 --timeout 1800 --record reports/data/prove-induction-linux-x86_64.json || true
+}
+
 # Issue 12: the SPIN twin counts the same states as ptmc at bounds 1-3 (ctest checks bound 1).
 job_twin() {
   local b
@@ -127,7 +136,7 @@ job_perf() {
 }
 
 jobs=("$@")
-[ ${#jobs[@]} -gt 0 ] || jobs=(fuzz soak redox_refinement prove_relation twin mpi perf)
+[ ${#jobs[@]} -gt 0 ] || jobs=(fuzz soak redox_refinement prove_relation prove_induction twin mpi perf)
 failed=0
 for j in "${jobs[@]}"; do
   if ! declare -F "job_$j" >/dev/null; then

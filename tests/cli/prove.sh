@@ -31,6 +31,19 @@ run 1 "the mutant without entry-fmask-clears-tf is refuted" -- "$PTMC" prove --p
 run 3 "a deadline the prover cannot meet gives unknown" -- "$PTMC" prove --profile linux-x86_64 --property arm-step-changes-only-tf --timeout 0.001 --json
 [ "$(verdicts)" = "unknown" ] && grep -q timeout "$tmp/out" && echo "ok:   unknown with the timeout as reason" || fail "timeout verdict"
 
+# Protocol properties (by induction): a seeded bug is refuted with a scenario that ptmc run
+# replays into the violation of the same property; a proof the deadline cuts short is unknown.
+run 1 "bug-no-fmask refutes kernel-mode-tf" -- "$PTMC" prove --profile bug-no-fmask --property kernel-mode-tf --json
+python3 -c 'import json,sys; r=json.load(sys.stdin)["results"][0]; assert r["verdict"]=="refuted"; print(r["scenario"])' <"$tmp/out" >"$tmp/cex.ptmc" \
+  && echo "ok:   refuted with a scenario" || fail "protocol refutation json"
+cp "$tmp/cex.ptmc" "$tmp/cex.keep"
+run 0 "ptmc run replays the counterexample" -- "$PTMC" run "$tmp/cex.keep"
+grep -q "# violates kernel-mode-tf" "$tmp/out" && echo "ok:   the replay violates kernel-mode-tf" || fail "replay shows no violation"
+run 1 "the text output prints the scenario" -- "$PTMC" prove --profile bug-signal-frame --property register-write-persistence
+grep -q "ptmc-scenario 1" "$tmp/out" && echo "ok:   scenario printed" || fail "no scenario in text output"
+run 3 "a protocol proof past its deadline is unknown" -- "$PTMC" prove --profile linux-x86_64 --property step-granularity --timeout 1 --json
+[ "$(verdicts)" = "unknown" ] && grep -q timeout "$tmp/out" && echo "ok:   unknown with the timeout as reason" || fail "protocol timeout verdict"
+
 run 2 "unknown profile" -- "$PTMC" prove --profile nosuch
 run 2 "unknown property" -- "$PTMC" prove --profile linux-x86_64 --property nosuch
 grep -q "unknown property 'nosuch'" "$tmp/err" && echo "ok:   unknown property is named" || fail "unknown property message"

@@ -183,10 +183,12 @@ public:
 
   // ---- What properties read (props/monitor.hpp, the transparency product) -------------------
 
-  static int64_t result_register(const Frame& f) { return f.rax; }
-  static bool user_step_flag(const Frame& f) { return f.rflags & x86::TF; }
+  // In the domain's types, so that the monitors of props/ also run over symbolic states (the
+  // prover's protocol invariants): there a comparison forks through the path oracle.
+  static typename D::I64 result_register(const Frame& f) { return f.rax; }
+  static typename D::Bool user_step_flag(const Frame& f) { return (f.rflags & x86::TF) != 0; }
   // The TF a popf would load from the pushed image.
-  static bool pushed_step_flag(const Frame& f) { return f.stack_top & x86::TF; }
+  static typename D::Bool pushed_step_flag(const Frame& f) { return (f.stack_top & x86::TF) != 0; }
   // Whether two tasks' user registers agree on everything the program can read: rip, the
   // registers the alphabet reads, the flags as the program sees them, the pushed image.
   static bool program_sees_same(const Task& t, const Task& u) {
