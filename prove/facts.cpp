@@ -4,6 +4,7 @@
 #include "engine/models.hpp"
 #include "model/fingerprint.hpp"
 #include "model/linux/x86_64/arch.hpp"
+#include "prove/core.hpp"
 #include "prove/paths.hpp"
 #include "prove/relation.hpp"
 
@@ -524,22 +525,8 @@ FactResult prove_fact(const Profile& p, std::string_view name, int bound) {
     }
     return finish();
   }
-  // Proved: the minimal set of unmutated rules it rests on (a deletion pass over the core).
-  std::vector<z3::expr> core;
-  for (const z3::expr& e : solver.unsat_core()) core.push_back(e);
-  for (size_t i = 0; i < core.size();) {
-    z3::expr_vector without(c());
-    for (size_t j = 0; j < core.size(); ++j)
-      if (j != i) without.push_back(core[j]);
-    if (solver.check(without) == z3::unsat)
-      core.erase(core.begin() + static_cast<long>(i));
-    else
-      ++i;
-  }
-  for (const z3::expr& e : core) {
-    std::string n = e.arg(0).decl().name().str(); // ¬mut:RULE
-    out.core.push_back(n.substr(4));
-  }
+  // Proved: the minimal set of unmutated rules it rests on.
+  out.core = minimal_rule_core(solver);
   out.verdict = Verdict::proved;
   return finish();
 }
