@@ -111,8 +111,10 @@ int cmd_prove(const Args& args) {
       "mutant", po::value<std::string>(), "prove against the mutant of this rule (ptmc rules)")(
       "bound", po::value<int>()->default_value(prove::kDefaultBound),
       "the facts range over the states the explorer reaches at this program bound, with every "
-      "register value")("timeout", po::value<double>()->default_value(60.0),
-                        "seconds per fact; the prover is killed then and the fact is unknown")(
+      "register value")("timeout", po::value<double>()->default_value(300.0),
+                        "seconds per fact or property; the prover is killed then and the result "
+                        "is unknown (a protocol proof takes 15-25 s on a quiet 2-core machine, "
+                        "several times that under load)")(
       "explain", "name the rules and deltas each proof's unsat core used")(
       "json", "print the results as JSON (stable keys: profile, mutant, results[])")(
       "scenario-out", po::value<std::string>(),
