@@ -41,6 +41,12 @@ run 0 "ptmc run replays the counterexample" -- "$PTMC" run "$tmp/cex.keep"
 grep -q "# violates kernel-mode-tf" "$tmp/out" && echo "ok:   the replay violates kernel-mode-tf" || fail "replay shows no violation"
 run 1 "the text output prints the scenario" -- "$PTMC" prove --profile bug-signal-frame --property register-write-persistence
 grep -q "ptmc-scenario 1" "$tmp/out" && echo "ok:   scenario printed" || fail "no scenario in text output"
+run 0 "linux-x86_64 proves sysemu-never-executes for programs of any length" -- "$PTMC" prove --profile linux-x86_64 --property sysemu-never-executes --timeout 600 --json
+python3 -c 'import json,sys; r=json.load(sys.stdin)["results"][0]; assert r["verdict"]=="proved" and r["k"]>=1 and r["controls"]>0' <"$tmp/out" \
+  && echo "ok:   proved by induction" || fail "protocol proof"
+run 0 "a violation the profile documents is refuted but does not fail the run" -- "$PTMC" prove --profile linux-x86_64 --property sysemu-step-granularity
+grep -q "^  refuted  sysemu-step-granularity" "$tmp/out" && grep -q "expected for this profile" "$tmp/out" \
+  && echo "ok:   refuted, marked expected" || fail "expected violation"
 run 3 "a protocol proof past its deadline is unknown" -- "$PTMC" prove --profile linux-x86_64 --property step-granularity --timeout 1 --json
 [ "$(verdicts)" = "unknown" ] && grep -q timeout "$tmp/out" && echo "ok:   unknown with the timeout as reason" || fail "protocol timeout verdict"
 
