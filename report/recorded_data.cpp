@@ -175,8 +175,10 @@ RecordedData load_recorded_data(const std::string& dir) {
       for (const auto& row : field<nlohmann::json>(j, "results", file))
         r.rows.push_back(ProofRow{
             field<std::string>(row, "property", file), field<std::string>(row, "verdict", file),
-            row.value("reason", std::string()), field<double>(row, "seconds", file),
-            row.value("core", std::vector<std::string>())});
+            row.contains("expected")
+                ? "expected for this profile: " + row.value("expected", std::string())
+                : row.value("reason", std::string()),
+            field<double>(row, "seconds", file), row.value("core", std::vector<std::string>())});
       d.proofs.push_back(std::move(r));
     } else {
       throw std::runtime_error(file + ": unknown kind of recorded data '" + p.kind + "'");

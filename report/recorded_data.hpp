@@ -52,7 +52,8 @@ struct CheckRecord {
 
 // `ptmc prove --record`'s output: what Z3 decided for one profile (or one mutant of it).
 struct ProofRow {
-  std::string property, verdict, reason; // verdict: proved, refuted or unknown
+  // verdict: proved, refuted or unknown; reason: why unknown, or why a refutation is expected
+  std::string property, verdict, reason;
   double seconds = 0;
   std::vector<std::string> core; // the rules a proof's unsat core used
 };
