@@ -8,6 +8,7 @@
 #include "prove/paths.hpp"
 #include "prove/relation.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <fmt/format.h>
 #include <functional>
@@ -111,15 +112,8 @@ std::vector<Move> resumes(const SymModel& m, const SymState& s, std::vector<Requ
     Action a;
     a.request = r;
     a.edits = edits;
-    // Where the edits go may depend on the registers (variant-write-restored-when-next asks
-    // whether orig_rax is rt_sigreturn's), so the peeks are those of every path.
-    std::set<Peek> peeks;
-    PathEnumerator paths;
-    paths.run([&] {
-      Peek some[2];
-      const size_t n = m.peeks_for(s, a, some);
-      peeks.insert(some, some + n);
-    });
+    std::vector<Peek> peeks = peeks_on_every_path(m, s, a);
+    std::sort(peeks.begin(), peeks.end()); // the order the facts' cases have always had
     for (Peek peek : peeks) out.push_back(Move{a, peek, {}});
   }
   return out;

@@ -131,19 +131,7 @@ std::vector<Label> labels_of(const SymModel& m, const MonitoredModel<SymModel>& 
     const auto& domain = m.tracer_domain();
     for (size_t i = 0; i < domain.size(); ++i) {
       if (!mm.skip_edit_allowed(s, domain[i])) continue;
-      // Where an action's edits go may depend on the registers (variant-write-restored-when-next
-      // asks whether orig_rax is rt_sigreturn's), so the peeks are those of every path, in the
-      // order they first come.
-      std::vector<Peek> peeks;
-      PathEnumerator paths;
-      paths.run([&] {
-        Peek some[2];
-        const size_t n = m.peeks_for(s, domain[i], some);
-        for (size_t k = 0; k < n; ++k)
-          if (std::find(peeks.begin(), peeks.end(), some[k]) == peeks.end())
-            peeks.push_back(some[k]);
-      });
-      for (Peek peek : peeks)
+      for (Peek peek : peeks_on_every_path(m, s, domain[i]))
         out.push_back(Label{Label::Who::tracer, static_cast<uint16_t>(i), peek});
     }
   } else if (s.phase == Phase::user) {

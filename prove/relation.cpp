@@ -2,6 +2,7 @@
 
 #include "prove/paths.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -151,6 +152,18 @@ z3::expr_vector data_values(const ConcreteState& s) {
       },
       [](const auto&, const auto&) {});
   return out;
+}
+
+std::vector<Peek> peeks_on_every_path(const SymModel& m, const SymState& s, const Action& a) {
+  std::vector<Peek> peeks;
+  PathEnumerator paths;
+  paths.run([&] {
+    Peek some[2];
+    const size_t n = m.peeks_for(s, a, some);
+    for (size_t k = 0; k < n; ++k)
+      if (std::find(peeks.begin(), peeks.end(), some[k]) == peeks.end()) peeks.push_back(some[k]);
+  });
+  return peeks;
 }
 
 Move label_move(const SymModel& m, const SymState& s, const Label& l) {

@@ -72,6 +72,11 @@ struct Move {
 };
 Move label_move(const SymModel& m, const SymState& s, const Label& l);
 
+// The peeks the model commits to for action `a` at stop `s`, over every path: where an action's
+// edits go may depend on the registers (variant-write-restored-when-next asks whether orig_rax
+// is rt_sigreturn's), so peeks_for is itself run once per path. In the order they first come.
+std::vector<Peek> peeks_on_every_path(const SymModel& m, const SymState& s, const Action& a);
+
 // Every path of the transition `move` from `from` (a tracer's action at a stop, an instruction
 // in user mode). `assumption` restricts the inputs (the paths it rules out are not taken).
 std::vector<SymPath> symbolic_step(const SymModel& m, const SymState& from, const Move& move,
